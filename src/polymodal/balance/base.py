@@ -1,0 +1,79 @@
+"""The balancer interface: how a training method turns model outputs into a loss.
+
+A balancer is an ``nn.Module`` (so any learnable part it has, such as MCR's
+CEB decoder, is in the optimizer and the checkpoint) with explicit hooks,
+called by :class:`~polymodal.tasks.SupervisedTask`:
+
+* :meth:`Balancer.loss` → a dict of named loss terms; the task sums and logs them.
+* :meth:`Balancer.backward` → runs the backward pass (default: ``total.backward()``;
+  methods that combine per-term gradients, such as MMPareto, override it).
+* :meth:`Balancer.after_backward` → modulates gradients in place (MLB,
+  OGM-GE) and returns scalars to log.
+* :meth:`Balancer.on_train_epoch_end` / :meth:`Balancer.on_validation_epoch_end`
+  → per-epoch state (MSLR, PMR).
+
+Each method says which fusion heads it supports (``supported_fusions``,
+``None`` for all); :meth:`Balancer.check` raises a clear error otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from torch import Tensor, nn
+
+from polymodal.data.contract import Batch, presence
+from polymodal.errors import PolymodalError
+from polymodal.models.output import ModelOutput
+from polymodal.registry import Registry
+
+
+class Balancer(nn.Module):
+    """Base class of balancing methods; subclasses override the hooks they need."""
+
+    name: ClassVar[str] = "balancer"
+    supported_fusions: ClassVar[frozenset[str] | None] = None
+    needs_unimodal_heads: ClassVar[bool] = False
+
+    def check(self, model: nn.Module) -> None:
+        """Raise if the method cannot run with ``model`` (fusion head, heads)."""
+        fusion = getattr(getattr(model, "fusion", None), "name", None)
+        if self.supported_fusions is not None and fusion not in self.supported_fusions:
+            raise PolymodalError(
+                f"method {self.name!r} does not support fusion {fusion!r}; "
+                f"supported: {', '.join(sorted(self.supported_fusions))}"
+            )
+        if self.needs_unimodal_heads and not len(getattr(model, "heads", ())):
+            raise PolymodalError(f"method {self.name!r} needs unimodal heads")
+
+    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+    def backward(self, total: Tensor, terms: dict[str, Tensor], model: nn.Module) -> None:
+        total.backward()
+
+    def after_backward(self, model: nn.Module) -> dict[str, float]:
+        return {}
+
+    def on_train_epoch_end(self, task: Any) -> dict[str, float]:
+        return {}
+
+    def on_validation_epoch_end(self, task: Any) -> dict[str, float]:
+        return {}
+
+
+BALANCERS: Registry[type[Balancer]] = Registry("method")
+
+
+def unimodal_masks(output: ModelOutput, batch: Batch) -> dict[str, Tensor]:
+    """Presence mask per modality with a unimodal head."""
+    return {m: presence(batch, m) for m in output.unimodal}
+
+
+def build_balancer(name: str, **options: Any) -> Balancer:
+    """Instantiate the method registered as ``name``; unknown options raise."""
+    cls = BALANCERS.get(name)
+    try:
+        return cls(**options)
+    except TypeError as err:
+        raise PolymodalError(f"method {name!r}: {err}") from None

@@ -1,0 +1,20 @@
+"""Joint (single-loss) training: cross-entropy of the fused prediction only."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from polymodal.balance.base import BALANCERS, Balancer
+from polymodal.balance.losses import supervised_loss
+from polymodal.data.contract import Batch
+from polymodal.models.output import ModelOutput
+
+
+@BALANCERS.register("joint")
+class Joint(Balancer):
+    """``L = CE(g(z), y)``: the baseline every balancing method is compared to."""
+
+    name = "joint"
+
+    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
+        return {"fused": supervised_loss(output.logits, batch["target"])}

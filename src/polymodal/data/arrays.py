@@ -1,0 +1,60 @@
+"""In-memory multimodal arrays as a ``Dataset`` following the item contract."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from polymodal.data.contract import Item
+from polymodal.data.validation import validate_split
+
+
+class ArrayDataset(Dataset):
+    """Samples from per-modality arrays (samples on axis 0) and targets ``y``.
+
+    Float inputs become ``float32`` tensors; integer targets become class
+    labels (``int64``), float targets regression targets (``float32``).
+    ``present`` (optional) holds per-modality boolean arrays ``[N]`` or
+    ``[N, L]``; a False entry marks the modality missing for that sample.
+    """
+
+    def __init__(
+        self,
+        arrays: Mapping[str, np.ndarray],
+        y: np.ndarray,
+        present: Mapping[str, np.ndarray] | None = None,
+        source: str = "arrays",
+    ) -> None:
+        arrays = {m: np.asarray(x) for m, x in arrays.items()}
+        y = np.asarray(y)
+        validate_split(arrays, y, source)
+        self.modalities = tuple(arrays)
+        self.inputs = {m: torch.as_tensor(x, dtype=torch.float32) for m, x in arrays.items()}
+        integer = np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_
+        self.targets = torch.as_tensor(y, dtype=torch.long if integer else torch.float32)
+        self.present = {m: torch.as_tensor(np.asarray(p), dtype=torch.bool) for m, p in (present or {}).items()}
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> Item:
+        item: Item = {
+            "inputs": {m: x[index] for m, x in self.inputs.items()},
+            "target": self.targets[index],
+        }
+        if self.present:
+            item["present"] = {m: p[index] for m, p in self.present.items()}
+        return item
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        return {m: tuple(x.shape[1:]) for m, x in self.inputs.items()}
+
+    def num_classes(self) -> int:
+        """``max label + 1`` for class labels, 0 for regression targets."""
+        if self.targets.dtype != torch.long:
+            return 0
+        return int(self.targets.max()) + 1 if len(self.targets) else 0

@@ -1,0 +1,212 @@
+"""Lightning DataModules for multimodal data following the item contract.
+
+:class:`MultimodalDataModule` holds what every data source shares: batch
+size, workers, modality selection by name, a validation split carved from
+train when none is given, and the :class:`DataInfo` that sizes the model.
+Subclasses only say how to build their splits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from polymodal.data.arrays import ArrayDataset
+from polymodal.data.contract import DataInfo, Item, collate_items
+from polymodal.errors import PolymodalError
+
+SPLITS = ("train", "val", "test")
+
+
+class ModalitySubset(Dataset):
+    """A view of a dataset that keeps only the chosen modalities."""
+
+    def __init__(self, dataset: Dataset, modalities: Sequence[str]) -> None:
+        self.dataset = dataset
+        self.modalities = tuple(modalities)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> Item:
+        item = self.dataset[index]
+        out: Item = {"inputs": {m: item["inputs"][m] for m in self.modalities}, "target": item["target"]}
+        if "present" in item:
+            out["present"] = {m: item["present"][m] for m in self.modalities if m in item["present"]}
+        return out
+
+
+def split_off(dataset: Dataset, fraction: float, seed: int) -> tuple[Subset, Subset]:
+    """Split ``dataset`` into (rest, held-out ``fraction``) by a seeded permutation."""
+    n = len(dataset)
+    n_held = max(1, int(round(n * fraction)))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, order[n_held:]), Subset(dataset, order[:n_held])
+
+
+class MultimodalDataModule(L.LightningDataModule):
+    """Base DataModule: subclasses implement :meth:`build_splits`.
+
+    Args:
+        batch_size: samples per batch.
+        num_workers: DataLoader worker processes.
+        modalities: modality names to use (default: all, in the data's order).
+            A name the data lacks is an error naming the valid ones.
+        val_fraction: share of train held out for validation when the data
+            has no validation split.
+        seed: fixes the held-out validation split and generated data.
+    """
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        modalities: list[str] | None = None,
+        val_fraction: float = 0.1,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise PolymodalError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.requested_modalities = list(modalities) if modalities else None
+        self.val_fraction = val_fraction
+        self.seed = seed
+
+    # --- what subclasses provide -------------------------------------------------
+    def build_splits(self) -> Mapping[str, ArrayDataset]:
+        """Return the available splits among ``train``/``val``/``test``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A short human-readable name of the data source (used in reports)."""
+        return type(self).__name__
+
+    # --- shared machinery --------------------------------------------------------
+    @cached_property
+    def _prepared(self) -> tuple[dict[str, Dataset], DataInfo]:
+        raw = dict(self.build_splits())
+        unknown = set(raw) - set(SPLITS)
+        if unknown:
+            raise ValueError(f"unknown split names {sorted(unknown)}")
+        if not raw:
+            raise PolymodalError(f"{self.describe()}: no data splits were given")
+        reference = next(iter(raw.values()))
+        modalities = tuple(self.requested_modalities or reference.modalities)
+        for m in modalities:
+            if m not in reference.modalities:
+                raise PolymodalError(
+                    f"modality {m!r} is not in the data; it has: {', '.join(reference.modalities)}"
+                )
+        shapes = reference.shapes()
+        info = DataInfo(
+            modalities=modalities,
+            shapes={m: shapes[m] for m in modalities},
+            num_classes=max(d.num_classes() for d in raw.values()),
+            class_names=tuple(getattr(reference, "class_names", ())),
+        )
+        if "train" in raw and "val" not in raw and self.val_fraction > 0:
+            raw["train"], raw["val"] = split_off(raw["train"], self.val_fraction, self.seed)
+        if list(modalities) != list(reference.modalities):
+            raw = {s: ModalitySubset(d, modalities) for s, d in raw.items()}
+        return raw, info
+
+    @property
+    def splits(self) -> dict[str, Dataset]:
+        """The datasets of the available splits (built and validated once)."""
+        return self._prepared[0]
+
+    @property
+    def info(self) -> DataInfo:
+        """Modalities, per-sample shapes and number of classes (0: regression)."""
+        return self._prepared[1]
+
+    def has_split(self, split: str) -> bool:
+        return split in self.splits
+
+    def dataloader(self, split: str, shuffle: bool = False) -> DataLoader:
+        if split not in self.splits:
+            raise PolymodalError(f"{self.describe()}: no {split!r} split was given")
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=collate_items,
+            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self.dataloader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.dataloader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self.dataloader("test")
+
+    def predict_dataloader(self) -> DataLoader:
+        return self.dataloader("test")
+
+
+def arrays_from_mapping(data: Mapping[str, np.ndarray], source: str) -> ArrayDataset:
+    """An :class:`ArrayDataset` from a mapping of modality arrays plus ``y``."""
+    from polymodal.data.validation import TARGET_KEY
+
+    if TARGET_KEY not in data:
+        raise PolymodalError(f"{source}: no {TARGET_KEY!r} array with the targets (keys: {', '.join(data)})")
+    arrays = {k: np.asarray(v) for k, v in data.items() if k != TARGET_KEY}
+    return ArrayDataset(arrays, np.asarray(data[TARGET_KEY]), source=source)
+
+
+class ArrayDataModule(MultimodalDataModule):
+    """Bring-your-own data from Python: dicts of arrays (one per modality plus ``y``).
+
+    Example::
+
+        dm = ArrayDataModule(train={"audio": xa, "video": xv, "y": y}, test={...})
+    """
+
+    def __init__(
+        self,
+        train: Mapping[str, np.ndarray],
+        val: Mapping[str, np.ndarray] | None = None,
+        test: Mapping[str, np.ndarray] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._arrays = {"train": train, "val": val, "test": test}
+
+    def build_splits(self) -> dict[str, ArrayDataset]:
+        return check_consistent({s: arrays_from_mapping(a, s) for s, a in self._arrays.items() if a is not None})
+
+
+def check_consistent(splits: dict[str, ArrayDataset]) -> dict[str, ArrayDataset]:
+    """Splits must share modalities and shapes, and agree on the kind of target.
+
+    The number of classes is taken from all splits together; the training
+    split must contain the highest label so no class is unseen in training.
+    """
+    from polymodal.data.validation import validate_labels_in_range, validate_same_modalities
+
+    names = list(splits)
+    first = splits[names[0]]
+    for name in names[1:]:
+        validate_same_modalities(first.inputs, splits[name].inputs, first.source, splits[name].source)
+        if (first.targets.dtype == torch.long) != (splits[name].targets.dtype == torch.long):
+            raise PolymodalError(
+                f"{splits[name].source}: targets are {'integer labels' if splits[name].targets.dtype == torch.long else 'floats'} "
+                f"but {first.source} has {'integer labels' if first.targets.dtype == torch.long else 'floats'}"
+            )
+    if "train" in splits:
+        num_classes = splits["train"].num_classes()
+        for split in splits.values():
+            validate_labels_in_range(split.targets.numpy(), num_classes, split.source)
+    return splits

@@ -1,0 +1,76 @@
+"""Checks on user arrays: every problem is a one-line error naming the culprit.
+
+Nothing is cast, clipped or dropped silently: data that does not meet the
+contract is rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from polymodal.errors import PolymodalError
+
+TARGET_KEY = "y"
+
+
+def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str) -> None:
+    """Check one split: numeric finite inputs, one sample axis, a valid target.
+
+    Args:
+        arrays: modality name → array with samples on axis 0.
+        y: targets, integer class labels ``>= 0`` or float regression targets.
+        source: how to name the split in errors (a file name or ``"train"``).
+    """
+    if not arrays:
+        raise PolymodalError(f"{source}: no modality arrays (expected one array per modality plus {TARGET_KEY!r})")
+    if y.ndim != 1:
+        raise PolymodalError(f"{source}: {TARGET_KEY!r} must be 1-D, got shape {y.shape}")
+    for name, x in arrays.items():
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+            raise PolymodalError(f"{source}: modality {name!r} has non-numeric dtype {x.dtype}")
+        if x.ndim < 2:
+            raise PolymodalError(
+                f"{source}: modality {name!r} has shape {x.shape}; expected [samples, features...]"
+            )
+        if x.shape[0] != y.shape[0]:
+            raise PolymodalError(
+                f"{source}: modality {name!r} has {x.shape[0]} samples but {TARGET_KEY!r} has {y.shape[0]}"
+            )
+        if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+            bad = int(np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))[0])
+            raise PolymodalError(f"{source}: modality {name!r} contains NaN/Inf (first at sample {bad})")
+    if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
+        if y.size and y.min() < 0:
+            raise PolymodalError(f"{source}: label {int(y.min())} is negative; labels must be 0..C-1")
+    elif np.issubdtype(y.dtype, np.floating):
+        if not np.isfinite(y).all():
+            raise PolymodalError(f"{source}: {TARGET_KEY!r} contains NaN/Inf")
+    else:
+        raise PolymodalError(f"{source}: {TARGET_KEY!r} has unsupported dtype {y.dtype}")
+
+
+def validate_labels_in_range(y: np.ndarray, num_classes: int, source: str) -> None:
+    """Class labels must lie in ``0..num_classes-1`` (skipped for regression)."""
+    if num_classes and y.size and int(y.max()) >= num_classes:
+        raise PolymodalError(
+            f"{source}: label {int(y.max())} is out of range for {num_classes} classes (0..{num_classes - 1})"
+        )
+
+
+def validate_same_modalities(
+    reference: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray], ref_name: str, other_name: str
+) -> None:
+    """Two splits must share modality names and per-sample shapes."""
+    if set(reference) != set(other):
+        only_ref = sorted(set(reference) - set(other))
+        only_other = sorted(set(other) - set(reference))
+        detail = f"{other_name} lacks {only_ref}" if only_ref else f"{other_name} adds {only_other}"
+        raise PolymodalError(f"splits disagree on modalities: {detail} (vs {ref_name})")
+    for m, x in reference.items():
+        if x.shape[1:] != other[m].shape[1:]:
+            raise PolymodalError(
+                f"modality {m!r}: per-sample shape {other[m].shape[1:]} in {other_name} "
+                f"differs from {x.shape[1:]} in {ref_name}"
+            )

@@ -1,0 +1,141 @@
+"""Supervised multimodal training as a LightningModule.
+
+The task builds a :class:`~polymodal.models.MultimodalClassifier` sized from
+the data and delegates the objective to a balancing method
+(:mod:`polymodal.balance`): the method returns named loss terms, the task sums
+them, logs each one, and calls the method's backward and gradient hooks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from polymodal.balance import build_balancer
+from polymodal.data.contract import Batch, DataInfo
+from polymodal.errors import PolymodalError
+from polymodal.eval.metrics import SupervisedMetrics
+from polymodal.models import ModelOutput, MultimodalClassifier
+
+DATA_INFO_KEY = "polymodal_data_info"
+
+
+class SupervisedTask(L.LightningModule):
+    """Classification or regression with a balancing method.
+
+    Args:
+        method: balancing method name (``polymodal.balance.BALANCERS``).
+        fusion: fusion head name (``polymodal.fusion.FUSIONS``).
+        encoder: encoder name for every modality (``polymodal.encoders.ENCODERS``).
+        method_options: keyword options of the method (unknown names raise).
+        encoder_options: encoder options; a modality's name maps to options for it alone.
+        fusion_options: fusion head options.
+        lr: learning rate of AdamW.
+        weight_decay: AdamW weight decay.
+        data_info: modalities, shapes and classes of the data (set by the CLI
+            from the DataModule; stored in checkpoints).
+    """
+
+    def __init__(
+        self,
+        method: str = "joint",
+        fusion: str = "late",
+        encoder: str = "mlp",
+        method_options: dict[str, Any] | None = None,
+        encoder_options: dict[str, Any] | None = None,
+        fusion_options: dict[str, Any] | None = None,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        data_info: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["data_info"])
+        if data_info is None:
+            raise PolymodalError("SupervisedTask needs data_info (the CLI sets it from the data)")
+        self.data_info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        self.balancer = build_balancer(method, **(method_options or {}))
+        self.model = MultimodalClassifier.from_info(
+            self.data_info, encoder=encoder, fusion=fusion,
+            encoder_options=encoder_options, fusion_options=fusion_options,
+        )
+        self.balancer.check(self.model)
+        modalities = list(self.model.heads)
+        self.metrics = torch.nn.ModuleDict(
+            {s: SupervisedMetrics(s, self.data_info.num_classes, modalities) for s in ("val", "test")}
+        )
+        self._terms: dict[str, Tensor] = {}
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> SupervisedTask:
+        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
+
+    def forward(self, batch: Batch) -> ModelOutput:
+        return self.model(batch["inputs"], batch.get("present"))
+
+    # --- training ----------------------------------------------------------------
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        output = self(batch)
+        self._terms = self.balancer.loss(output, batch, self.model)
+        total = torch.stack(list(self._terms.values())).sum()
+        size = len(batch["target"])
+        self.log("train/loss", total, prog_bar=True, batch_size=size)
+        self.log_dict({f"train/{k}": v.detach() for k, v in self._terms.items()}, batch_size=size)
+        return total
+
+    def backward(self, loss: Tensor, *args: Any, **kwargs: Any) -> None:
+        self.balancer.backward(loss, self._terms, self.model)
+
+    def on_after_backward(self) -> None:
+        state = self.balancer.after_backward(self.model)
+        if state:
+            self.log_dict({f"train/{k}": float(v) for k, v in state.items()})
+
+    def on_train_epoch_end(self) -> None:
+        self._log_state(self.balancer.on_train_epoch_end(self))
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+        if not self.trainer.sanity_checking:
+            self._log_state(self.balancer.on_validation_epoch_end(self))
+
+    def _log_state(self, state: dict[str, float]) -> None:
+        if state:
+            self.log_dict({f"train/{k}": float(v) for k, v in state.items()})
+
+    # --- evaluation --------------------------------------------------------------
+    def _evaluate(self, batch: Batch, stage: str) -> None:
+        output = self(batch)
+        terms = self.balancer.loss(output, batch, self.model)
+        self.log(f"{stage}/loss", torch.stack(list(terms.values())).sum(), prog_bar=stage == "val",
+                 batch_size=len(batch["target"]), sync_dist=True)
+        self.metrics[stage].update(output.logits, output.unimodal, batch["target"], batch.get("present", {}))
+
+    def _log_metrics(self, stage: str) -> None:
+        metrics = self.metrics[stage]
+        self.log_dict(metrics.compute(), prog_bar=stage == "val", sync_dist=True)
+        metrics.reset()
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+
+    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        return self(batch).logits
+
+    # --- setup -------------------------------------------------------------------
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
