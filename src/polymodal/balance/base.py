@@ -9,11 +9,17 @@ called by :class:`~polymodal.tasks.SupervisedTask`:
   methods that combine per-term gradients, such as MMPareto, override it).
 * :meth:`Balancer.after_backward` → modulates gradients in place (MLB,
   OGM-GE) and returns scalars to log.
-* :meth:`Balancer.on_train_epoch_end` / :meth:`Balancer.on_validation_epoch_end`
-  → per-epoch state (MSLR, PMR).
+* :meth:`Balancer.on_train_epoch_start` records the epoch (``current_epoch``)
+  for methods active in an epoch window; :meth:`Balancer.on_train_epoch_end` /
+  :meth:`Balancer.on_validation_epoch_end` → per-epoch state (MSLR, PMR).
+  The validation hook runs before the task resets its validation metrics, so
+  a method can read ``task.metrics["val"].compute()``.
 
 Each method says which fusion heads it supports (``supported_fusions``,
-``None`` for all); :meth:`Balancer.check` raises a clear error otherwise.
+``None`` for all) and whether it handles regression (``supports_regression``);
+:meth:`Balancer.check` raises a clear error otherwise. ``check`` is called
+once with the model before the optimizer is built: methods with learnable
+parts or per-modality state sized from the model create them there.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ class Balancer(nn.Module):
     name: ClassVar[str] = "balancer"
     supported_fusions: ClassVar[frozenset[str] | None] = None
     needs_unimodal_heads: ClassVar[bool] = False
+    """Whether the method trains per-modality heads; the model gets them only then."""
+    supports_regression: ClassVar[bool] = True
+    min_modalities: ClassVar[int] = 1
+    current_epoch: int = 0
 
     def check(self, model: nn.Module) -> None:
         """Raise if the method cannot run with ``model`` (fusion head, heads)."""
@@ -45,6 +55,10 @@ class Balancer(nn.Module):
             )
         if self.needs_unimodal_heads and not len(getattr(model, "heads", ())):
             raise PolymodalError(f"method {self.name!r} needs unimodal heads")
+        if not self.supports_regression and getattr(model, "num_outputs", 0) == 1:
+            raise PolymodalError(f"method {self.name!r} needs class labels; it does not support regression")
+        if len(getattr(model, "modalities", ())) < self.min_modalities:
+            raise PolymodalError(f"method {self.name!r} needs at least {self.min_modalities} modalities")
 
     def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
         raise NotImplementedError
@@ -54,6 +68,9 @@ class Balancer(nn.Module):
 
     def after_backward(self, model: nn.Module) -> dict[str, float]:
         return {}
+
+    def on_train_epoch_start(self, task: Any) -> None:
+        self.current_epoch = int(task.current_epoch)
 
     def on_train_epoch_end(self, task: Any) -> dict[str, float]:
         return {}

@@ -20,10 +20,10 @@ from polymodal.data.contract import Batch, DataInfo
 from polymodal.errors import PolymodalError
 from polymodal.eval.metrics import SupervisedMetrics
 from polymodal.models import ModelOutput, MultimodalClassifier
+from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
 
-DATA_INFO_KEY = "polymodal_data_info"
 
-
+@TASKS.register("supervised")
 class SupervisedTask(L.LightningModule):
     """Classification or regression with a balancing method.
 
@@ -36,6 +36,8 @@ class SupervisedTask(L.LightningModule):
         fusion_options: fusion head options.
         lr: learning rate of AdamW.
         weight_decay: AdamW weight decay.
+        modalities: use only these modalities of the data (default: all); a
+            name the data lacks is an error. ``unimodal`` training uses one.
         data_info: modalities, shapes and classes of the data (set by the CLI
             from the DataModule; stored in checkpoints).
     """
@@ -50,17 +52,20 @@ class SupervisedTask(L.LightningModule):
         fusion_options: dict[str, Any] | None = None,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
+        modalities: list[str] | None = None,
         data_info: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["data_info"])
         if data_info is None:
             raise PolymodalError("SupervisedTask needs data_info (the CLI sets it from the data)")
-        self.data_info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        self.data_info = info.select(modalities) if modalities else info
         self.balancer = build_balancer(method, **(method_options or {}))
         self.model = MultimodalClassifier.from_info(
             self.data_info, encoder=encoder, fusion=fusion,
             encoder_options=encoder_options, fusion_options=fusion_options,
+            unimodal_heads=self.balancer.needs_unimodal_heads,
         )
         self.balancer.check(self.model)
         modalities = list(self.model.heads)
@@ -68,6 +73,11 @@ class SupervisedTask(L.LightningModule):
             {s: SupervisedMetrics(s, self.data_info.num_classes, modalities) for s in ("val", "test")}
         )
         self._terms: dict[str, Tensor] = {}
+
+    @property
+    def monitor(self) -> tuple[str, str]:
+        """The validation metric that selects the best checkpoint, and its mode."""
+        return ("val/loss", "min") if self.data_info.num_classes == 0 else ("val/acc", "max")
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **overrides: Any) -> SupervisedTask:
@@ -96,13 +106,16 @@ class SupervisedTask(L.LightningModule):
         if state:
             self.log_dict({f"train/{k}": float(v) for k, v in state.items()})
 
+    def on_train_epoch_start(self) -> None:
+        self.balancer.on_train_epoch_start(self)
+
     def on_train_epoch_end(self) -> None:
         self._log_state(self.balancer.on_train_epoch_end(self))
 
     def on_validation_epoch_end(self) -> None:
-        self._log_metrics("val")
-        if not self.trainer.sanity_checking:
+        if not self.trainer.sanity_checking:  # before the metrics are reset: MSLR reads them
             self._log_state(self.balancer.on_validation_epoch_end(self))
+        self._log_metrics("val")
 
     def _log_state(self, state: dict[str, float]) -> None:
         if state:
@@ -139,3 +152,4 @@ class SupervisedTask(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
+        checkpoint[TASK_KEY] = "supervised"

@@ -1,0 +1,7 @@
+"""``python -m polymodal`` is the same as ``polymodal``."""
+
+import sys
+
+from polymodal.cli import main
+
+sys.exit(main())

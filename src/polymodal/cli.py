@@ -1,0 +1,85 @@
+"""The ``polymodal`` command.
+
+Subcommands: ``fit``, ``validate``, ``test`` (Lightning CLI, see
+:mod:`polymodal.runner`), ``bench SUITE`` and ``sleep prepare``. A user error
+(:class:`~polymodal.errors.PolymodalError`) is printed as one line and exits
+with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from polymodal.errors import PolymodalError
+
+USAGE = """usage: polymodal {fit,validate,test,bench,sleep} ...
+
+  fit       train a model (--config FILE, dotted overrides, short forms
+            --method --fusion --encoder --task --max_epochs --seed --out)
+  validate  evaluate a checkpoint on validation data (--ckpt FILE --data.val FILE)
+  test      evaluate a checkpoint on test data (--ckpt FILE --data.test FILE --out DIR)
+  bench     run a benchmark suite: polymodal bench {balance,contrastive,sleep} --help
+  sleep     polysomnography tools: polymodal sleep {prepare,synth} --help
+"""
+
+
+def dispatch(argv: Sequence[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], list(argv[1:])
+    if command == "fit":
+        from polymodal.runner import run_fit
+
+        run_fit(rest)
+    elif command in {"test", "validate"}:
+        from polymodal.runner import run_evaluate
+
+        run_evaluate(command, rest)
+    elif command == "bench":
+        from polymodal.bench.cli import bench_main
+
+        return bench_main(rest)
+    elif command == "sleep":
+        from polymodal.data.sleep.cli import sleep_main
+
+        return sleep_main(rest)
+    else:
+        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, bench, sleep")
+    return 0
+
+
+NOISE = ("Does not validate against", "Subtypes:", "Errors:", "Expected a <class 'NoneType'>", "Given value")
+
+
+def user_error_message(err: BaseException) -> str | None:
+    """One line for a user error: a PolymodalError anywhere in the exception chain
+    (jsonargparse wraps errors raised while instantiating classes), or a
+    command-line parsing error condensed to its informative lines."""
+    from jsonargparse import ArgumentError
+
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, PolymodalError):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(err, ArgumentError):
+        lines = [line.strip(" -").rstrip(":") for line in str(err).splitlines()]
+        return ": ".join(line for line in lines if line and not line.startswith(NOISE))
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``polymodal`` console script."""
+    try:
+        return dispatch(list(sys.argv[1:] if argv is None else argv))
+    except Exception as err:
+        message = user_error_message(err)
+        if message is None:
+            raise
+        print(f"polymodal: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("polymodal: interrupted", file=sys.stderr)
+        return 130
