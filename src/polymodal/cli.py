@@ -13,12 +13,13 @@ from collections.abc import Sequence
 
 from polymodal.errors import PolymodalError
 
-USAGE = """usage: polymodal {fit,validate,test,bench,sleep} ...
+USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep} ...
 
   fit       train a model (--config FILE, dotted overrides, short forms
             --method --fusion --encoder --task --max_epochs --seed --out)
   validate  evaluate a checkpoint on validation data (--ckpt FILE --data.val FILE)
   test      evaluate a checkpoint on test data (--ckpt FILE --data.test FILE --out DIR)
+  demo      the README's demo: balancing methods on UCI Multiple Features
   bench     run a benchmark suite: polymodal bench {balance,contrastive,sleep} --help
   sleep     polysomnography tools: polymodal sleep {prepare,synth} --help
 """
@@ -37,6 +38,10 @@ def dispatch(argv: Sequence[str]) -> int:
         from polymodal.runner import run_evaluate
 
         run_evaluate(command, rest)
+    elif command == "demo":
+        from polymodal.demo import demo_main
+
+        return demo_main(rest)
     elif command == "bench":
         from polymodal.bench.cli import bench_main
 
@@ -46,7 +51,7 @@ def dispatch(argv: Sequence[str]) -> int:
 
         return sleep_main(rest)
     else:
-        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, bench, sleep")
+        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, demo, bench, sleep")
     return 0
 
 

@@ -1,0 +1,84 @@
+"""``polymodal bench SUITE``: benchmark suites writing results.csv, results.md and plots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from polymodal.bench.protocol import Protocol
+from polymodal.errors import PolymodalError
+
+SUITES = ("balance", "contrastive", "sleep")
+
+
+def comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def protocol_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Protocol()
+    parser.add_argument("--max_epochs", type=int, default=defaults.max_epochs)
+    parser.add_argument("--patience", type=int, default=defaults.patience, help="early-stopping patience (epochs)")
+    parser.add_argument("--batch_size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--encoder", default=defaults.encoder)
+    parser.add_argument("--hidden_dim", type=int, default=defaults.hidden_dim)
+    parser.add_argument("--fusion", default=defaults.fusion)
+    parser.add_argument("--accelerator", default=defaults.accelerator)
+
+
+def balance_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polymodal bench balance",
+                                     description="Compare balancing methods under one protocol.")
+    parser.add_argument("--datasets", type=comma_list, default=[],
+                        help="built-in datasets, NAME or NAME:m1+m2 (e.g. synthetic-imbalance,mfeat:kar+mor)")
+    parser.add_argument("--data.train", dest="train", help="a user dataset: training .npz")
+    parser.add_argument("--data.val", dest="val")
+    parser.add_argument("--data.test", dest="test")
+    parser.add_argument("--methods", type=comma_list, default=["joint", "multiloss", "unimodal", "ensemble"])
+    parser.add_argument("--method_options", type=json.loads, default={},
+                        help='JSON: method → options, e.g. \'{"mlb": {"alpha": 1.0}}\'')
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
+    parser.add_argument("--out", required=True, type=Path)
+    protocol_arguments(parser)
+    return parser
+
+
+def run_balance(argv: Sequence[str]) -> int:
+    from polymodal.balance import BALANCERS
+    from polymodal.bench.balance import ENSEMBLE, UNIMODAL, run_balance_grid, write_balance_report
+    from polymodal.bench.datasets import builtin_spec, npz_spec
+
+    args = balance_parser().parse_args(argv)
+    for method in args.methods:
+        if method not in (UNIMODAL, ENSEMBLE):
+            BALANCERS.get(method)
+    specs = [builtin_spec(name) for name in args.datasets]
+    if args.train:
+        specs.append(npz_spec(args.train, args.val, args.test))
+    if not specs:
+        raise PolymodalError("give --datasets and/or --data.train FILE")
+    protocol = Protocol(args.max_epochs, args.patience, args.batch_size, args.lr, 1e-4, args.encoder,
+                        args.hidden_dim, args.fusion, args.accelerator)
+    rows = run_balance_grid(specs, args.methods, list(range(args.seeds)), args.out, protocol, args.method_options)
+    modalities = {s.name: list(s.build(0, protocol.batch_size).info.modalities) for s in specs}
+    paths = write_balance_report(rows, args.out, modalities)
+    print(paths["md"].read_text())
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def bench_main(argv: Sequence[str]) -> int:
+    """Dispatch ``polymodal bench SUITE ...``."""
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(f"usage: polymodal bench {{{','.join(SUITES)}}} [--help] ...")
+        return 0 if argv else 2
+    suite, rest = argv[0], list(argv[1:])
+    if suite == "balance":
+        return run_balance(rest)
+    if suite in SUITES:
+        raise PolymodalError(f"bench suite {suite!r} is not available yet")
+    raise PolymodalError(f"unknown bench suite {suite!r}; choose one of: {', '.join(SUITES)}")
