@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from polymodal.data.contract import Item
-from polymodal.data.validation import validate_split
+from polymodal.data.validation import validate_keys, validate_split
 
 
 class ArrayDataset(Dataset):
@@ -19,6 +19,8 @@ class ArrayDataset(Dataset):
     labels (``int64``), float targets regression targets (``float32``).
     ``present`` (optional) holds per-modality boolean arrays ``[N]`` or
     ``[N, L]``; a False entry marks the modality missing for that sample.
+    ``keys`` (optional) holds per-modality integer content keys ``[N]``
+    (retrieval counts any candidate with the query's target key as a hit).
     """
 
     def __init__(
@@ -27,15 +29,18 @@ class ArrayDataset(Dataset):
         y: np.ndarray,
         present: Mapping[str, np.ndarray] | None = None,
         source: str = "arrays",
+        keys: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         arrays = {m: np.asarray(x) for m, x in arrays.items()}
         y = np.asarray(y)
         validate_split(arrays, y, source)
+        validate_keys(keys or {}, arrays, source)
         self.modalities = tuple(arrays)
         self.inputs = {m: torch.as_tensor(x, dtype=torch.float32) for m, x in arrays.items()}
         integer = np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_
         self.targets = torch.as_tensor(y, dtype=torch.long if integer else torch.float32)
         self.present = {m: torch.as_tensor(np.asarray(p), dtype=torch.bool) for m, p in (present or {}).items()}
+        self.keys = {m: torch.as_tensor(np.asarray(k), dtype=torch.long) for m, k in (keys or {}).items()}
         self.source = source
 
     def __len__(self) -> int:
@@ -48,6 +53,8 @@ class ArrayDataset(Dataset):
         }
         if self.present:
             item["present"] = {m: p[index] for m, p in self.present.items()}
+        if self.keys:
+            item["keys"] = {m: k[index] for m, k in self.keys.items()}
         return item
 
     def shapes(self) -> dict[str, tuple[int, ...]]:

@@ -4,7 +4,9 @@ An **item** (what a ``Dataset`` returns) is a dict::
 
     {"inputs": {modality: Tensor}, "target": Tensor, "present": {modality: bool | BoolTensor}}
 
-``present`` is optional (all modalities present). A **batch** has the same
+``present`` is optional (all modalities present); so is ``keys``, integer
+content keys per modality that retrieval scores against (samples with the
+same key share content). A **batch** has the same
 keys with a leading batch dimension; :func:`collate_items` stacks per modality
 and zero-fills a missing modality with its mask ``False``. A presence mask is
 ``[B]`` for per-sample presence or ``[B, L]`` for per-step presence in a
@@ -31,6 +33,7 @@ class Item(TypedDict, total=False):
     inputs: dict[str, Tensor]
     target: Tensor
     present: dict[str, Tensor | bool]
+    keys: dict[str, Tensor]
 
 
 Batch = dict[str, Any]
@@ -104,20 +107,24 @@ def collate_items(items: Sequence[Item]) -> Batch:
     present: dict[str, Tensor] = {}
     for m in modalities:
         template = next(item["inputs"][m] for item in items if m in item["inputs"])
+        explicit = [torch.as_tensor(item["present"][m]) for item in items if m in item.get("present", {})]
+        mask_shape = explicit[0].shape if explicit else torch.Size()
         values, masks = [], []
         for item in items:
             x = item["inputs"].get(m)
-            flag = item.get("present", {}).get(m, x is not None)
-            mask = torch.as_tensor(flag, dtype=torch.bool)
+            mask = torch.as_tensor(item.get("present", {}).get(m, True), dtype=torch.bool).expand(mask_shape)
             if x is None:
                 x = torch.zeros_like(template)
-                mask = torch.zeros_like(mask)
+                mask = torch.zeros(mask_shape, dtype=torch.bool)
             values.append(x)
             masks.append(mask)
         inputs[m] = torch.stack(values)
         present[m] = torch.stack(masks)
     target = torch.stack([torch.as_tensor(item["target"]) for item in items])
-    return {"inputs": inputs, "target": target, "present": present}
+    batch = {"inputs": inputs, "target": target, "present": present}
+    if "keys" in items[0]:
+        batch["keys"] = {m: torch.stack([torch.as_tensor(item["keys"][m]) for item in items]) for m in items[0]["keys"]}
+    return batch
 
 
 def presence(batch: Batch, modality: str) -> Tensor:

@@ -38,6 +38,8 @@ class ModalitySubset(Dataset):
         out: Item = {"inputs": {m: item["inputs"][m] for m in self.modalities}, "target": item["target"]}
         if "present" in item:
             out["present"] = {m: item["present"][m] for m in self.modalities if m in item["present"]}
+        if "keys" in item:
+            out["keys"] = {m: item["keys"][m] for m in self.modalities if m in item["keys"]}
         return out
 
 
@@ -45,6 +47,10 @@ def split_off(dataset: Dataset, fraction: float, seed: int) -> tuple[Subset, Sub
     """Split ``dataset`` into (rest, held-out ``fraction``) by a seeded permutation."""
     n = len(dataset)
     n_held = max(1, int(round(n * fraction)))
+    if n_held >= n:
+        raise PolymodalError(
+            f"cannot hold out val_fraction={fraction} of {n} training samples and keep any for training"
+        )
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
     return Subset(dataset, order[n_held:]), Subset(dataset, order[:n_held])
 
@@ -73,6 +79,11 @@ class MultimodalDataModule(L.LightningDataModule):
         super().__init__()
         if batch_size < 1:
             raise PolymodalError(f"batch_size must be >= 1, got {batch_size}")
+        if not 0 <= val_fraction < 1:
+            raise PolymodalError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        if modalities and len(set(modalities)) != len(modalities):
+            repeated = next(m for m in modalities if list(modalities).count(m) > 1)
+            raise PolymodalError(f"modality {repeated!r} is requested more than once")
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.requested_modalities = list(modalities) if modalities else None
@@ -156,14 +167,21 @@ class MultimodalDataModule(L.LightningDataModule):
         return self.dataloader("test")
 
 
+CONTENT_KEY_PREFIX = "k_"
+"""An array ``k_<modality>`` next to array ``<modality>`` holds that modality's integer content keys."""
+
+
 def arrays_from_mapping(data: Mapping[str, np.ndarray], source: str) -> ArrayDataset:
-    """An :class:`ArrayDataset` from a mapping of modality arrays plus ``y``."""
+    """An :class:`ArrayDataset` from a mapping of modality arrays plus ``y``
+    (and optional content keys ``k_<modality>``)."""
     from polymodal.data.validation import TARGET_KEY
 
     if TARGET_KEY not in data:
         raise PolymodalError(f"{source}: no {TARGET_KEY!r} array with the targets (keys: {', '.join(data)})")
-    arrays = {k: np.asarray(v) for k, v in data.items() if k != TARGET_KEY}
-    return ArrayDataset(arrays, np.asarray(data[TARGET_KEY]), source=source)
+    key_names = [k for k in data if k.startswith(CONTENT_KEY_PREFIX) and k[len(CONTENT_KEY_PREFIX):] in data]
+    arrays = {k: np.asarray(v) for k, v in data.items() if k != TARGET_KEY and k not in key_names}
+    keys = {k[len(CONTENT_KEY_PREFIX):]: np.asarray(data[k]) for k in key_names}
+    return ArrayDataset(arrays, np.asarray(data[TARGET_KEY]), source=source, keys=keys)
 
 
 class ArrayDataModule(MultimodalDataModule):

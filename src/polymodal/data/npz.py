@@ -1,6 +1,8 @@
 """Bring-your-own data from ``.npz`` files: one array per modality plus ``y``.
 
 Each split is one file (``np.savez(path, audio=..., video=..., y=...)``).
+Optional integer arrays ``k_<modality>`` are that modality's content keys
+for retrieval (samples with the same key share content).
 Integer ``y`` means classification (labels ``0..C-1``), float ``y``
 regression. Files are validated on load: shapes, dtypes, label range,
 NaN/Inf, and that all splits share modalities.

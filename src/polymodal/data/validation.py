@@ -28,7 +28,7 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
     if y.ndim != 1:
         raise PolymodalError(f"{source}: {TARGET_KEY!r} must be 1-D, got shape {y.shape}")
     for name, x in arrays.items():
-        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+        if np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise PolymodalError(f"{source}: modality {name!r} has non-numeric dtype {x.dtype}")
         if x.ndim < 2:
             raise PolymodalError(
@@ -51,6 +51,17 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
         raise PolymodalError(f"{source}: {TARGET_KEY!r} has unsupported dtype {y.dtype}")
 
 
+def validate_keys(keys: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], source: str) -> None:
+    """Content keys: one 1-D integer array per named modality, one key per sample."""
+    for name, k in keys.items():
+        k = np.asarray(k)
+        if name not in arrays:
+            raise PolymodalError(f"{source}: content keys for {name!r}, which is not a modality ({', '.join(arrays)})")
+        if not np.issubdtype(k.dtype, np.integer) or k.shape != (len(arrays[name]),):
+            raise PolymodalError(f"{source}: content keys of {name!r} must be integers of shape "
+                                 f"({len(arrays[name])},), got {k.dtype} {k.shape}")
+
+
 def validate_labels_in_range(y: np.ndarray, num_classes: int, source: str) -> None:
     """Class labels must lie in ``0..num_classes-1`` (skipped for regression)."""
     if num_classes and y.size and int(y.max()) >= num_classes:
@@ -69,8 +80,8 @@ def validate_same_modalities(
         detail = f"{other_name} lacks {only_ref}" if only_ref else f"{other_name} adds {only_other}"
         raise PolymodalError(f"splits disagree on modalities: {detail} (vs {ref_name})")
     for m, x in reference.items():
-        if x.shape[1:] != other[m].shape[1:]:
+        if tuple(x.shape[1:]) != tuple(other[m].shape[1:]):
             raise PolymodalError(
-                f"modality {m!r}: per-sample shape {other[m].shape[1:]} in {other_name} "
-                f"differs from {x.shape[1:]} in {ref_name}"
+                f"modality {m!r}: per-sample shape {tuple(other[m].shape[1:])} in {other_name} "
+                f"differs from {tuple(x.shape[1:])} in {ref_name}"
             )
