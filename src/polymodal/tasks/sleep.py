@@ -1,0 +1,222 @@
+"""Sleep staging as a LightningModule: CoRe-Sleep and its baselines (arXiv 2304.06485).
+
+Batches are sequences of epochs: ``inputs[m]`` is ``[B, L, frames, bins]``,
+``target`` ``[B, L]`` (0..4 = W, N1, N2, N3, REM) and ``present[m]``
+``[B, L]``. The task builds a model from :data:`polymodal.models.SLEEP_MODELS`,
+trains it with the masked CoRe-Sleep objective
+(:class:`polymodal.models.sleep_losses.SleepLoss`) and evaluates the
+fallback prediction (:func:`polymodal.models.predict`) pooled over all epochs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import (
+    MulticlassAccuracy,
+    MulticlassCohenKappa,
+    MulticlassConfusionMatrix,
+    MulticlassF1Score,
+)
+
+from polymodal.data.contract import Batch, DataInfo
+from polymodal.encoders.sleep_transformer import SleepSizes
+from polymodal.errors import PolymodalError
+from polymodal.models import SleepOutput, build_sleep_model, predict
+from polymodal.models.sleep_losses import SleepLoss, check_class_weights
+from polymodal.models.sleep_output import epoch_masks
+from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+
+STAGES = ("W", "N1", "N2", "N3", "REM")
+SLEEP_MODALITIES = ("eeg", "eog")
+AUXILIARY_DEFAULTS = {"w_uni": 1.0, "w_align": 0.1}
+"""CoRe-Sleep's loss weights when not given (a reference checkpoint: w_uni = 1, w_align = 0.1)."""
+
+
+class SleepMetrics(nn.Module):
+    """Pooled accuracy, macro-F1, Cohen's κ, per-stage F1, confusion matrix, unimodal-head accuracy."""
+
+    def __init__(self, stage: str, class_names: tuple[str, ...], modalities: tuple[str, ...]) -> None:
+        super().__init__()
+        self.stage = stage
+        self.class_names = class_names
+        n = len(class_names)
+        self.pooled = MetricCollection(
+            {
+                "acc": MulticlassAccuracy(n, average="micro"),
+                "f1_macro": MulticlassF1Score(n, average="macro"),
+                "kappa": MulticlassCohenKappa(n),
+            }
+        )
+        self.per_class_f1 = MulticlassF1Score(n, average="none")
+        self.confusion = MulticlassConfusionMatrix(n)
+        self.unimodal = nn.ModuleDict({m: MulticlassAccuracy(n, average="micro") for m in modalities})
+
+    def update(self, probs: Tensor, output: SleepOutput, target: Tensor, present: dict[str, Tensor]) -> None:
+        flat_probs, flat_target = probs.flatten(0, 1), target.flatten()
+        for metric in (self.pooled, self.per_class_f1, self.confusion):
+            metric.update(flat_probs, flat_target)
+        for m, metric in self.unimodal.items():
+            mask = present[m]
+            if bool(mask.any()):
+                metric.update(output.unimodal[m][mask], target[mask])
+
+    def compute(self) -> tuple[dict[str, Tensor], Tensor]:
+        """Scalar metrics keyed ``<stage>/...`` and the ``[C, C]`` confusion matrix (rows: true stage)."""
+        scalars = {f"{self.stage}/{k}": v for k, v in self.pooled.compute().items()}
+        for name, value in zip(self.class_names, self.per_class_f1.compute(), strict=True):
+            scalars[f"{self.stage}/f1/{name}"] = value
+        for m, metric in self.unimodal.items():
+            if metric.update_count:
+                scalars[f"{self.stage}/acc/{m}"] = metric.compute()
+        return scalars, self.confusion.compute()
+
+    def reset(self) -> None:
+        for metric in (self.pooled, self.per_class_f1, self.confusion, *self.unimodal.values()):
+            metric.reset()
+
+
+@TASKS.register("sleep")
+class SleepTask(L.LightningModule):
+    """Train and evaluate a sleep-staging model on sequences of epochs.
+
+    Args:
+        model: sleep model name (``core``, ``early``, ``midlate``, ``eeg``, ``eog``).
+        preset: sizes preset, ``"small"`` (trains on a CPU) or ``"reference"``
+            (d 128, 4 layers, 8 heads, FFN 1024, dropout 0.3, heads 1024).
+        sizes: fields of :class:`~polymodal.encoders.sleep_transformer.SleepSizes` overriding the preset.
+        w_uni: weight of the unimodal cross-entropies (``None``: 1 for ``core``, 0 otherwise).
+        w_align: weight of the alignment loss (``None``: 0.1 for ``core``, 0 otherwise).
+        class_weights: optional per-stage weights of every cross-entropy.
+        align_temperature: temperature of the alignment logits.
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay (L2, as in the reference).
+        data_info: modalities, shapes and classes of the data (set by the CLI;
+            the frames × bins of each epoch come from the shapes' last two axes).
+    """
+
+    def __init__(
+        self,
+        model: str = "core",
+        preset: str = "small",
+        sizes: dict[str, Any] | None = None,
+        w_uni: float | None = None,
+        w_align: float | None = None,
+        class_weights: list[float] | None = None,
+        align_temperature: float = 0.1,
+        lr: float = 1e-4,
+        weight_decay: float = 1e-4,
+        data_info: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["data_info"])
+        if data_info is None:
+            raise PolymodalError("SleepTask needs data_info (the CLI sets it from the data)")
+        self.data_info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        self.model = build_sleep_model(model, self._sizes(preset, dict(sizes or {})), self.data_info.num_classes)
+        missing = [m for m in self.model.modalities if m not in self.data_info.shapes]
+        if missing:
+            raise PolymodalError(f"model {model!r} needs modality {missing[0]!r}; the data has: "
+                                 f"{', '.join(self.data_info.modalities)}")
+        weights = self._loss_weights(model, w_uni, w_align)
+        self.loss = SleepLoss(**weights, class_weights=check_class_weights(class_weights, self.data_info.num_classes),
+                              temperature=align_temperature)
+        n = self.data_info.num_classes
+        names = self.data_info.class_names or (STAGES if n == len(STAGES) else tuple(map(str, range(n))))
+        heads = tuple(self.model.heads) if self.model.auxiliary_losses else ()
+        self.metrics = nn.ModuleDict({s: SleepMetrics(s, tuple(names), heads) for s in ("val", "test")})
+        self.confusion_matrices: dict[str, Tensor] = {}
+
+    def _sizes(self, preset: str, sizes: dict[str, Any]) -> SleepSizes:
+        found = [m for m in SLEEP_MODALITIES if m in self.data_info.shapes]
+        if not found:
+            has = ", ".join(self.data_info.modalities)
+            raise PolymodalError(f"sleep data needs modality 'eeg' or 'eog'; it has: {has}")
+        for m in found:
+            frames, bins = self.data_info.shapes[m][-2:]
+            for name, value in (("num_frames", frames), ("num_bins", bins)):
+                if sizes.setdefault(name, value) != value:
+                    raise PolymodalError(f"sizes.{name}={sizes[name]} but the {m!r} data has {value}")
+        if self.data_info.num_classes < 2:
+            raise PolymodalError(f"sleep staging needs >= 2 classes, the data has {self.data_info.num_classes}")
+        return SleepSizes.from_options(preset, **sizes)
+
+    def _loss_weights(self, model: str, w_uni: float | None, w_align: float | None) -> dict[str, float]:
+        given = {"w_uni": w_uni, "w_align": w_align}
+        if self.model.auxiliary_losses:
+            return {k: AUXILIARY_DEFAULTS[k] if v is None else v for k, v in given.items()}
+        nonzero = [f"{k}={v}" for k, v in given.items() if v]
+        if nonzero:
+            raise PolymodalError(f"{nonzero[0]} needs unimodal heads and alignment, which model {model!r} lacks; "
+                                 f"choose model 'core' or set it to 0")
+        return {"w_uni": 0.0, "w_align": 0.0}
+
+    @property
+    def monitor(self) -> tuple[str, str]:
+        """The validation metric that selects the best checkpoint, and its mode."""
+        return "val/kappa", "max"
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> SleepTask:
+        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
+
+    def _masks(self, batch: Batch) -> dict[str, Tensor]:
+        return epoch_masks(batch["inputs"], batch.get("present"), self.model.modalities, self.model.sizes)
+
+    def forward(self, batch: Batch) -> SleepOutput:
+        return self.model(batch["inputs"], self._masks(batch))
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        masks = self._masks(batch)
+        terms = self.loss(self.model(batch["inputs"], masks), batch["target"], masks)
+        total = torch.stack(list(terms.values())).sum()
+        size = len(batch["target"])
+        self.log("train/loss", total, prog_bar=True, batch_size=size)
+        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, batch_size=size)
+        return total
+
+    def _evaluate(self, batch: Batch, stage: str) -> None:
+        masks = self._masks(batch)
+        output = self.model(batch["inputs"], masks)
+        terms = self.loss(output, batch["target"], masks)
+        size = len(batch["target"])
+        self.log(f"{stage}/loss", torch.stack(list(terms.values())).sum(), prog_bar=stage == "val",
+                 batch_size=size, sync_dist=True)
+        self.metrics[stage].update(predict(output, masks), output, batch["target"], masks)
+
+    def _log_metrics(self, stage: str) -> None:
+        scalars, confusion = self.metrics[stage].compute()
+        self.log_dict(scalars, prog_bar=stage == "val", sync_dist=True)
+        self.confusion_matrices[stage] = confusion.cpu()
+        self.metrics[stage].reset()
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+
+    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        """Per-epoch stage probabilities ``[B, L, C]`` (fused where both present, else the available head)."""
+        masks = self._masks(batch)
+        return predict(self.model(batch["inputs"], masks), masks)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
+        checkpoint[TASK_KEY] = "sleep"
