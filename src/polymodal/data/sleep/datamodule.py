@@ -1,0 +1,146 @@
+"""``SleepDataModule``: prepared nights split by subject into L-epoch sequence datasets.
+
+Splits are by subject (CoRe-Sleep, arXiv 2304.06485: SHHS-1 fold 0 holds
+3,724 / 100 / 1,639 subjects), drawn with a seed or read from a JSON file
+``{"train": [night ids], "val": [...], "test": [...]}``. Training nights
+can be made to miss EEG or EOG entirely (a chosen fraction each, disjoint
+nights) to train one model on incomplete data. Spectrograms are z-scored
+with statistics of the training nights (saved in the cache).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from polymodal.data.datamodule import MultimodalDataModule
+from polymodal.data.sleep.cache import night_path, prepared_nights, read_texts
+from polymodal.data.sleep.dataset import SleepSequenceDataset
+from polymodal.data.sleep.stats import training_stats
+from polymodal.errors import PolymodalError
+
+DEFAULT_VAL_FRACTION = 0.1
+DEFAULT_TEST_FRACTION = 0.3
+
+
+def split_by_subject(subjects: dict[str, str], val_fraction: float, test_fraction: float, seed: int) -> dict[str, list[str]]:
+    """Night ids of each split, with all nights of a subject in the same split.
+
+    ``round(fraction × subjects)`` subjects (at least one when the fraction
+    is positive) go to test and to validation, the rest to train.
+    """
+    names = sorted(set(subjects.values()))
+    order = np.random.default_rng(seed).permutation(len(names))
+    n_test = max(1, round(len(names) * test_fraction)) if test_fraction > 0 else 0
+    n_val = max(1, round(len(names) * val_fraction)) if val_fraction > 0 else 0
+    if n_test + n_val >= len(names):
+        raise PolymodalError(f"{len(names)} subjects cannot fill train, val ({val_fraction}) and test ({test_fraction}) splits")
+    split_of = {}
+    for rank, position in enumerate(order):
+        split_of[names[position]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+    splits = {split: sorted(n for n, s in subjects.items() if split_of[s] == split) for split in ("train", "val", "test")}
+    return {split: nights for split, nights in splits.items() if nights}
+
+
+def read_split_file(path: Path, available: list[str]) -> dict[str, list[str]]:
+    """Night ids per split from a JSON file; unknown or repeated nights are errors."""
+    try:
+        splits = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolymodalError(f"{path}: cannot read the split file ({exc})") from exc
+    if not isinstance(splits, dict) or "train" not in splits or not set(splits) <= {"train", "val", "test"}:
+        raise PolymodalError(f"{path}: expected a JSON object with 'train' and optional 'val' / 'test' lists of night ids")
+    seen: set[str] = set()
+    for split, nights in splits.items():
+        for night in nights:
+            if night not in available:
+                raise PolymodalError(f"{path}: night {night!r} ({split}) is not in the cache")
+            if night in seen:
+                raise PolymodalError(f"{path}: night {night!r} is in two splits")
+            seen.add(night)
+    return {split: list(nights) for split, nights in splits.items() if nights}
+
+
+class SleepDataModule(MultimodalDataModule):
+    """Sleep-staging sequences from a cache written by ``polymodal sleep prepare``.
+
+    Args:
+        cache_dir: the prepared cache.
+        seq_len: epochs per sequence (L).
+        train_stride: epochs between training windows.
+        eval_stride: epochs between validation/test windows (1: sliding evaluation).
+        test_fraction: share of subjects held out for testing.
+        split_file: JSON ``{"train": [...], "val": [...], "test": [...]}`` of night
+            ids, used instead of the seeded split (``val_fraction`` is then unused).
+        missing_eeg_fraction: share of training nights without EEG.
+        missing_eog_fraction: share of training nights without EOG (disjoint from the former).
+        batch_size, num_workers, modalities, val_fraction, seed: as in
+            :class:`~polymodal.data.datamodule.MultimodalDataModule`; the
+            validation split is drawn by subject.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str,
+        seq_len: int = 21,
+        train_stride: int = 21,
+        eval_stride: int = 21,
+        test_fraction: float = DEFAULT_TEST_FRACTION,
+        split_file: str | None = None,
+        missing_eeg_fraction: float = 0.0,
+        missing_eog_fraction: float = 0.0,
+        batch_size: int = 16,
+        num_workers: int = 0,
+        modalities: list[str] | None = None,
+        val_fraction: float = DEFAULT_VAL_FRACTION,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size=batch_size, num_workers=num_workers, modalities=modalities,
+                         val_fraction=0.0 if split_file else val_fraction, seed=seed)
+        for name, fraction in (("missing_eeg_fraction", missing_eeg_fraction), ("missing_eog_fraction", missing_eog_fraction),
+                               ("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+            if not 0.0 <= fraction <= 1.0:
+                raise PolymodalError(f"{name} must lie in [0, 1], got {fraction}")
+        if missing_eeg_fraction + missing_eog_fraction > 1.0:
+            raise PolymodalError("missing_eeg_fraction + missing_eog_fraction must not exceed 1 (a night keeps one modality)")
+        self.cache_dir = Path(cache_dir)
+        self.seq_len = seq_len
+        self.train_stride = train_stride
+        self.eval_stride = eval_stride
+        self.test_fraction = test_fraction
+        self.split_file = split_file
+        self.missing_fractions = {"eeg": missing_eeg_fraction, "eog": missing_eog_fraction}
+
+    def describe(self) -> str:
+        return f"sleep cache {self.cache_dir}"
+
+    def night_splits(self) -> dict[str, list[str]]:
+        """Night ids of each split."""
+        available = prepared_nights(self.cache_dir) if self.cache_dir.is_dir() else []
+        if not available:
+            raise PolymodalError(f"{self.cache_dir}: no prepared nights (run `polymodal sleep prepare` first)")
+        if self.split_file:
+            return read_split_file(Path(self.split_file), available)
+        subjects = {night: read_texts(night_path(self.cache_dir, night))["subject"] for night in available}
+        return split_by_subject(subjects, self.val_fraction, self.test_fraction, self.seed)
+
+    def missing_nights(self, train_nights: list[str]) -> dict[str, str]:
+        """Training night id → the modality it is made to miss (seeded, disjoint nights)."""
+        order = [train_nights[i] for i in np.random.default_rng(self.seed + 1).permutation(len(train_nights))]
+        n_eeg = round(len(order) * self.missing_fractions["eeg"])
+        n_eog = round(len(order) * self.missing_fractions["eog"])
+        return {**{night: "eeg" for night in order[:n_eeg]}, **{night: "eog" for night in order[n_eeg:n_eeg + n_eog]}}
+
+    def build_splits(self) -> dict[str, SleepSequenceDataset]:
+        nights = self.night_splits()
+        stats = training_stats(self.cache_dir, nights["train"])
+        datasets = {}
+        for split, ids in nights.items():
+            train = split == "train"
+            datasets[split] = SleepSequenceDataset(
+                self.cache_dir, ids, stats, self.seq_len, self.train_stride if train else self.eval_stride,
+                missing=self.missing_nights(ids) if train else None, source=f"{self.cache_dir.name}/{split}",
+            )
+        return datasets

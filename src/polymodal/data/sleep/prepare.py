@@ -1,0 +1,184 @@
+"""Preparing a dataset folder into the cache: one night per file, in parallel, resumable.
+
+Per night (CoRe-Sleep, arXiv 2304.06485, "Data pipeline"): read the EEG and
+EOG (L − R), expand the scoring into 30-s epoch labels, take the epoch
+spectrograms (:mod:`polymodal.data.sleep.signal`), keep scored epochs, trim
+long leading/trailing Wake, and drop epochs with non-finite data. An epoch
+whose channel is flat (all samples equal) keeps its label with that
+modality marked absent (stored as zeros); an epoch with no channel left is
+dropped. A night that does not hold all five stages is skipped.
+
+Every problem with a night (corrupt EDF or XML, missing channel, mismatched
+rates, scoring past the recording, empty night) is reported with the file
+name and the reason; the other nights are prepared.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from polymodal.data.sleep.cache import night_path, remove_partials, write_night
+from polymodal.data.sleep.layouts import LAYOUTS, Layout, NightSource
+from polymodal.data.sleep.recording import ChannelSpec, read_recording
+from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels, wake_trim
+from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_spectrograms_of, flat_epochs
+from polymodal.errors import PolymodalError
+
+SETTINGS_FILE = "prepare.json"
+REPORT_FILE = "report.json"
+
+
+@dataclass(frozen=True)
+class NightResult:
+    """Outcome of one night: ``status`` is ``prepared``, ``cached`` (done by an earlier run) or ``skipped``."""
+
+    night_id: str
+    status: str
+    reason: str = ""
+    file: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PrepareReport:
+    results: list[NightResult]
+
+    def with_status(self, status: str) -> list[NightResult]:
+        return [r for r in self.results if r.status == status]
+
+    def to_dict(self) -> dict[str, list[dict]]:
+        return {status: [asdict(r) for r in self.with_status(status)] for status in ("prepared", "cached", "skipped")}
+
+
+def prepare_night(source: NightSource, layout: Layout, channels: ChannelSpec) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Arrays of one night for the cache and the counts of kept and dropped epochs."""
+    if source.recording is None or source.scoring is None:
+        missing = "recording EDF" if source.recording is None else "scoring file"
+        raise PolymodalError(f"no {missing} for night {source.night_id!r}")
+    recording = read_recording(source.recording, channels)
+    n_epochs = recording.n_epochs
+    if n_epochs == 0:
+        raise PolymodalError(f"{source.recording.name}: empty night (no complete 30-s epoch)")
+    labels = epoch_labels(layout.read_scoring(source.scoring), n_epochs, source.scoring.name)
+    scored = np.flatnonzero(labels != UNSCORED)
+    if scored.size == 0:
+        raise PolymodalError(f"{source.scoring.name}: empty night (no scored sleep-stage epoch)")
+    kept = scored[wake_trim(labels[scored])]
+    spectra = {
+        "eeg": epoch_spectrograms_of(recording.eeg, recording.eeg_rate, EEG_BAND, n_epochs, source.recording.name)[kept],
+        "eog": epoch_spectrograms_of(recording.eog, recording.eog_rate, EOG_BAND, n_epochs, source.recording.name)[kept],
+    }
+    present = {
+        "eeg": ~flat_epochs(recording.eeg, recording.eeg_rate, n_epochs)[kept],
+        "eog": ~flat_epochs(recording.eog, recording.eog_rate, n_epochs)[kept],
+    }
+    finite = np.ones(len(kept), dtype=bool)
+    for m, x in spectra.items():
+        finite &= np.isfinite(x).all(axis=(1, 2)) | ~present[m]
+    usable = finite & (present["eeg"] | present["eog"])
+    y = labels[kept][usable]
+    stages_seen = np.unique(y)
+    if len(stages_seen) < NUM_STAGES:
+        seen = ", ".join(STAGES[s] for s in stages_seen) or "none"
+        raise PolymodalError(f"{source.scoring.name}: only stages {seen} scored (all {NUM_STAGES} are needed)")
+    arrays = {"y": y, "epoch": kept[usable].astype(np.int32)}
+    for m in spectra:
+        arrays[m] = np.where(present[m][:, None, None], spectra[m], 0.0).astype(np.float32)[usable]
+        arrays[f"present_{m}"] = present[m][usable]
+    counts = {
+        "recording_epochs": n_epochs,
+        "kept": int(usable.sum()),
+        "unscored": int(n_epochs - scored.size),
+        "wake_trimmed": int(scored.size - kept.size),
+        "non_finite": int((~finite).sum()),
+        "no_signal": int((finite & ~usable).sum()),
+    }
+    return arrays, counts
+
+
+def _prepare_one(job: tuple[NightSource, str, ChannelSpec, Path]) -> NightResult:
+    """Worker: prepare one night and write it, or report why not."""
+    source, layout_name, channels, cache_dir = job
+    try:
+        arrays, counts = prepare_night(source, LAYOUTS.get(layout_name), channels)
+    except PolymodalError as exc:
+        return NightResult(source.night_id, "skipped", str(exc), _files(source))
+    texts = {"subject": source.subject, "recording": source.recording.name, "scoring": source.scoring.name}
+    write_night(cache_dir, source.night_id, arrays, texts)
+    return NightResult(source.night_id, "prepared", "", _files(source), counts)
+
+
+def _files(source: NightSource) -> str:
+    return ", ".join(p.name for p in (source.recording, source.scoring) if p is not None)
+
+
+def prepare_cache(
+    source_dir: str | Path,
+    layout: str,
+    cache_dir: str | Path,
+    channels: ChannelSpec | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> PrepareReport:
+    """Prepare every night under ``source_dir`` into ``cache_dir`` and write ``report.json``.
+
+    Args:
+        source_dir: dataset folder in the given ``layout``.
+        layout: ``nsrr`` or ``sleep-edf``.
+        cache_dir: output folder; nights already there are skipped (resume).
+        channels: channel labels; default: the layout's (SHHS ``EEG``, ``EOG(L)`` − ``EOG(R)``).
+        jobs: worker processes (one night each at a time).
+        progress: show a progress bar.
+    """
+    source_dir, cache_dir = Path(source_dir), Path(cache_dir)
+    spec = LAYOUTS.get(layout)
+    channels = channels or spec.default_channels
+    if not source_dir.is_dir():
+        raise PolymodalError(f"{source_dir}: no such folder")
+    if jobs < 1:
+        raise PolymodalError(f"--jobs must be >= 1, got {jobs}")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _check_settings(cache_dir, {"layout": layout, "channels": asdict(channels)})
+    remove_partials(cache_dir)
+    sources = spec.discover(source_dir)
+    if not sources:
+        raise PolymodalError(f"{source_dir}: no {layout} recordings found")
+    done = [s for s in sources if night_path(cache_dir, s.night_id).exists()]
+    finished = {s.night_id for s in done}
+    todo = [(s, layout, channels, cache_dir) for s in sources if s.night_id not in finished]
+    results = [NightResult(s.night_id, "cached", "", _files(s)) for s in done]
+    with tqdm(total=len(todo), desc="prepare", unit="night", disable=not progress) as bar:
+        for result in _run(todo, jobs):
+            results.append(result)
+            bar.update()
+    report = PrepareReport(sorted(results, key=lambda r: r.night_id))
+    (cache_dir / REPORT_FILE).write_text(json.dumps(report.to_dict(), indent=1))
+    return report
+
+
+def _run(todo: list, jobs: int) -> Iterator[NightResult]:
+    if jobs == 1 or len(todo) <= 1:
+        yield from map(_prepare_one, todo)
+        return
+    with multiprocessing.Pool(jobs, maxtasksperchild=16) as pool:
+        yield from pool.imap_unordered(_prepare_one, todo)
+
+
+def _check_settings(cache_dir: Path, settings: dict) -> None:
+    """A cache holds nights prepared one way only: other settings need another folder."""
+    path = cache_dir / SETTINGS_FILE
+    if path.exists():
+        previous = json.loads(path.read_text())
+        if previous != settings:
+            raise PolymodalError(
+                f"{cache_dir}: prepared with other settings ({previous}); use a new --out folder for {settings}"
+            )
+    else:
+        path.write_text(json.dumps(settings))
