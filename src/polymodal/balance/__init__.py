@@ -1,6 +1,18 @@
 """Balancing methods (one module each) and their registry."""
 
-from polymodal.balance import joint, multiloss  # noqa: F401  (registers)
+from polymodal.balance import (  # noqa: F401  (registers)
+    agm,
+    joint,
+    mcr,
+    mlb,
+    mmcosine,
+    mmpareto,
+    mslr,
+    multiloss,
+    ogm_ge,
+    pmr,
+    unimodal,
+)
 from polymodal.balance.base import BALANCERS, Balancer, build_balancer
 
 __all__ = ["BALANCERS", "Balancer", "build_balancer"]

@@ -1,0 +1,168 @@
+"""MCR: the multimodal competition regularizer (arXiv 2411.07335).
+
+``L = CE(g(z)) + λ_uni·Σ_m CE(h_m(z_m)) + λ_pd·L_PD + λ_con·L_Con + λ_ceb·L_CEB``,
+terms logged as ``fused``, ``uni/<m>``, ``pd``, ``con``, ``ceb``:
+
+* ``L_PD`` — the competition game over permutation divergences
+  (:func:`~polymodal.balance.mcr_terms.game_regularizer`). ``D(S → n)``: the
+  JSD between the fused prediction with the features of the modalities in S
+  permuted along the batch (P permutations, one batched fusion call per
+  player; a sum-of-modalities head permutes its per-modality terms instead
+  of running again) and the
+  unpermuted one, with every modality except player n detached
+  (``model.fuse(..., detach=...)``). Games: ``greedy`` (k = −1, default),
+  ``independent`` (k = 0), ``collaborative`` (k = +1, nothing detached).
+  S ranges over single modalities, or every non-empty proper subset
+  (``subsets=True``). Each divergence is logged as ``pd/<S>-><n>``
+  (``pd/<S>`` for the collaborative game). The regularizer *maximizes*
+  divergences; JSD is bounded by ln 2 and λ_pd should stay small.
+* ``L_Con`` — supervised NT-Xent over L2-normalized unimodal features
+  (temperature 0.5; positives same label, or ``positives="index"``). The
+  features must share a size, or set ``con_projection`` to learn a linear
+  projection per modality to that size.
+* ``L_CEB`` — a decoder (part of this module, hence trained by the task's
+  optimizer) reconstructs the concatenated features from the detached fused
+  prediction; MSE.
+
+A term whose λ is 0 is not computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from torch import Tensor, nn
+
+from polymodal.balance.base import BALANCERS
+from polymodal.balance.mcr_terms import (
+    GAMES,
+    PERMUTATIONS,
+    CEBDecoder,
+    draw_permutations,
+    game_regularizer,
+    permutation_divergences,
+    permuted_sets,
+    supervised_contrastive,
+)
+from polymodal.balance.modulation import check_choice
+from polymodal.balance.multiloss import MultiLoss
+from polymodal.data.contract import Batch, presence
+from polymodal.errors import PolymodalError
+from polymodal.models.output import ModelOutput
+
+
+@BALANCERS.register("mcr")
+class MCR(MultiLoss):
+    """Multi-loss objective plus the competition game, contrastive and CEB terms.
+
+    Args:
+        lambda_uni: weight of each unimodal cross-entropy.
+        lambda_pd: weight of the permutation-divergence game.
+        lambda_con: weight of the supervised contrastive loss.
+        lambda_ceb: weight of the CEB reconstruction loss.
+        permutations: P, permutations per step.
+        permutation: ``"any"``, ``"derangement"`` (no fixed points) or
+            ``"different_labels"`` (only pairs with different labels count).
+        game: ``"greedy"``, ``"independent"`` or ``"collaborative"``.
+        subsets: also permute every non-empty proper subset of modalities (M > 2).
+        temperature: NT-Xent temperature.
+        positives: ``"label"`` or ``"index"`` positives of the contrastive loss.
+        con_projection: size of a learned per-modality projection before the
+            contrastive loss (``None``: use the features as they are).
+        ceb_hidden: hidden size of the CEB decoder.
+    """
+
+    name = "mcr"
+    supports_regression = False
+    min_modalities = 2
+
+    def __init__(
+        self,
+        lambda_uni: float = 1.0,
+        lambda_pd: float = 0.01,
+        lambda_con: float = 1.0,
+        lambda_ceb: float = 0.1,
+        permutations: int = 32,
+        permutation: str = "any",
+        game: str = "greedy",
+        subsets: bool = False,
+        temperature: float = 0.5,
+        positives: str = "label",
+        con_projection: int | None = None,
+        ceb_hidden: int = 64,
+    ) -> None:
+        super().__init__(1.0, lambda_uni)
+        check_choice(self.name, "permutation", permutation, PERMUTATIONS)
+        check_choice(self.name, "game", game, GAMES)
+        check_choice(self.name, "positives", positives, ("label", "index"))
+        for option, value in (("lambda_uni", lambda_uni), ("lambda_pd", lambda_pd),
+                              ("lambda_con", lambda_con), ("lambda_ceb", lambda_ceb)):
+            if value < 0:
+                raise PolymodalError(f"method 'mcr': {option} must be >= 0, got {value}")
+        if permutations < 1 or temperature <= 0:
+            raise PolymodalError(f"method 'mcr': need permutations >= 1 and temperature > 0, got {permutations}, {temperature}")
+        self.lambda_pd, self.lambda_con, self.lambda_ceb = lambda_pd, lambda_con, lambda_ceb
+        self.permutations = permutations
+        self.permutation = permutation
+        self.game = game
+        self.subsets = subsets
+        self.temperature = temperature
+        self.positives = positives
+        self.con_projection = con_projection
+        self.ceb_hidden = ceb_hidden
+        self.sets: list[tuple[str, ...]] = []
+        self._divergences: dict[str, float] = {}
+
+    def check(self, model: nn.Module) -> None:
+        super().check(model)
+        dims = {m: model.encoders[m].output_dim for m in model.modalities}
+        self.sets = permuted_sets(model.modalities, self.subsets)
+        if self.lambda_con > 0 and self.con_projection is not None:
+            self.projections = nn.ModuleDict({m: nn.Linear(d, self.con_projection) for m, d in dims.items()})
+        elif self.lambda_con > 0 and len(set(dims.values())) > 1:
+            raise PolymodalError(
+                f"method 'mcr': the contrastive term needs features of one size, got {dims}; set con_projection"
+            )
+        if self.lambda_ceb > 0:
+            self.decoder = CEBDecoder(model.num_outputs, dims, self.ceb_hidden)
+
+    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
+        terms = super().loss(output, batch, model)
+        target = batch["target"]
+        present = {m: presence(batch, m) for m in output.features}
+        if self.lambda_pd > 0:
+            terms["pd"] = self.lambda_pd * self.competition(model, output.features, present, target)
+        if self.lambda_con > 0:
+            features = output.features
+            if self.con_projection is not None:
+                features = {m: self.projections[m](z) for m, z in features.items()}
+            terms["con"] = self.lambda_con * supervised_contrastive(
+                features, target, present, self.temperature, self.positives
+            )
+        if self.lambda_ceb > 0:
+            terms["ceb"] = self.lambda_ceb * self.decoder(output.logits, output.features)
+        return terms
+
+    def competition(
+        self, model: nn.Module, features: Mapping[str, Tensor], present: Mapping[str, Tensor], target: Tensor
+    ) -> Tensor:
+        """The game regularizer ``L_PD`` (unweighted); records each divergence for logging."""
+        perms = draw_permutations(self.permutations, target.shape[0], self.permutation, target.device)
+        players: list[str | None] = [None] if self.game == "collaborative" else list(features)
+        divergences = {
+            "all" if n is None else n: permutation_divergences(
+                model, features, present, target, perms, self.sets, n, self.permutation == "different_labels"
+            )
+            for n in players
+        }
+        if self.training:
+            self._divergences = {
+                f"pd/{'+'.join(s)}" + ("" if player == "all" else f"->{player}"): float(d)
+                for player, values in divergences.items()
+                for s, d in zip(self.sets, values.detach())
+            }
+        return game_regularizer(divergences, self.sets, self.game)
+
+    def after_backward(self, model: nn.Module) -> dict[str, float]:
+        state, self._divergences = self._divergences, {}
+        return state
