@@ -52,3 +52,25 @@ def test_data_info_round_trip_and_select():
     assert info.task_type == "classification" and DataInfo(("a",), {"a": (1,)}, 0).task_type == "regression"
     with pytest.raises(PolymodalError, match="'c'.*a, b"):
         info.select(["c"])
+
+
+def test_batched_fetch_equals_item_by_item_collate() -> None:
+    import numpy as np
+    from torch.utils.data import DataLoader, Subset
+
+    from polymodal.data.arrays import ArrayDataset
+    from polymodal.data.datamodule import ModalitySubset
+
+    rng = np.random.default_rng(0)
+    present = {"b": rng.random(30) > 0.5}
+    data = ArrayDataset({"a": rng.normal(size=(30, 3)), "b": rng.normal(size=(30, 2))}, rng.integers(0, 3, 30),
+                        present=present)
+    view = ModalitySubset(Subset(data, list(range(5, 30))), ["b"])
+    batched = next(iter(DataLoader(view, batch_size=8, collate_fn=collate_items)))
+    one_by_one = collate_items([view[i] for i in range(8)])
+    assert batched.keys() == one_by_one.keys()
+    assert list(batched["inputs"]) == ["b"]
+    for key in ("inputs", "present"):
+        for m in batched[key]:
+            assert torch.equal(batched[key][m], one_by_one[key][m])
+    assert torch.equal(batched["target"], one_by_one["target"])

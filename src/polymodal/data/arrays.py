@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from polymodal.data.contract import Item
+from polymodal.data.contract import Batch, Item
 from polymodal.data.validation import validate_keys, validate_split
 
 
@@ -56,6 +56,23 @@ class ArrayDataset(Dataset):
         if self.keys:
             item["keys"] = {m: k[index] for m, k in self.keys.items()}
         return item
+
+    def __getitems__(self, indices: list[int]) -> Batch:
+        """A collated batch in one indexing operation per array.
+
+        The DataLoader calls this instead of one ``__getitem__`` per sample;
+        :func:`~polymodal.data.contract.collate_items` passes the batch through.
+        """
+        index = torch.as_tensor(indices, dtype=torch.long)
+        batch: Batch = {
+            "inputs": {m: x[index] for m, x in self.inputs.items()},
+            "target": self.targets[index],
+            "present": {m: self.present[m][index] if m in self.present else torch.ones(len(index), dtype=torch.bool)
+                        for m in self.inputs},
+        }
+        if self.keys:
+            batch["keys"] = {m: k[index] for m, k in self.keys.items()}
+        return batch
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         return {m: tuple(x.shape[1:]) for m, x in self.inputs.items()}

@@ -90,12 +90,17 @@ class DataInfo:
                         self.num_classes, self.class_names)
 
 
-def collate_items(items: Sequence[Item]) -> Batch:
+def collate_items(items: Sequence[Item] | Batch) -> Batch:
     """Stack a list of items into a batch with per-modality presence masks.
 
-    A modality absent from an item's ``inputs`` (or marked not present) is
-    zero-filled with the shape seen in the other items, and its mask is False.
+    A modality absent from an item's ``inputs`` is zero-filled with the shape
+    seen in the other items, and its mask is False. An input that is given but
+    marked not present is kept as it is, with its mask False: models must not
+    use it (the classifier zeroes its features). A batch that a dataset
+    already collated (its ``__getitems__``) passes through unchanged.
     """
+    if isinstance(items, Mapping):  # already a batch (a dataset's ``__getitems__``)
+        return items
     if not items:
         raise ValueError("cannot collate an empty list of items")
     modalities: list[str] = []

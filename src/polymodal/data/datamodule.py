@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from polymodal.data.arrays import ArrayDataset
-from polymodal.data.contract import DataInfo, Item, collate_items
+from polymodal.data.contract import Batch, DataInfo, Item, collate_items
 from polymodal.errors import PolymodalError
 
 SPLITS = ("train", "val", "test")
@@ -32,6 +32,15 @@ class ModalitySubset(Dataset):
 
     def __len__(self) -> int:
         return len(self.dataset)
+
+    def __getitems__(self, indices: list[int]) -> Batch | list[Item]:
+        """Batched fetch when the wrapped dataset has one, else one item per index."""
+        fetch = getattr(self.dataset, "__getitems__", None)
+        if fetch is None:
+            return [self[i] for i in indices]
+        batch = fetch(indices)
+        return {key: ({m: v for m, v in value.items() if m in self.modalities} if isinstance(value, dict) else value)
+                for key, value in batch.items()}
 
     def __getitem__(self, index: int) -> Item:
         item = self.dataset[index]
