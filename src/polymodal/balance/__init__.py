@@ -2,6 +2,7 @@
 
 from polymodal.balance import (  # noqa: F401  (registers)
     agm,
+    ensemble,
     joint,
     mcr,
     mlb,
@@ -11,6 +12,7 @@ from polymodal.balance import (  # noqa: F401  (registers)
     multiloss,
     ogm_ge,
     pmr,
+    pretrain_finetune,
     unimodal,
 )
 from polymodal.balance.base import BALANCERS, Balancer, build_balancer

@@ -63,11 +63,18 @@ class Balancer(nn.Module):
     def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
         raise NotImplementedError
 
+    def predict(self, output: ModelOutput) -> Tensor:
+        """The method's fused prediction (default: the fusion head's logits)."""
+        return output.logits
+
     def backward(self, total: Tensor, terms: dict[str, Tensor], model: nn.Module) -> None:
         total.backward()
 
     def after_backward(self, model: nn.Module) -> dict[str, float]:
         return {}
+
+    def on_fit_start(self, task: Any) -> None:
+        """Called once when training starts (after a resumed run's weights are restored)."""
 
     def on_train_epoch_start(self, task: Any) -> None:
         self.current_epoch = int(task.current_epoch)

@@ -1,9 +1,9 @@
 """``polymodal bench balance``: balancing methods × datasets × seeds under one protocol.
 
 For each dataset and seed, the unimodal models are trained once (they are
-both the ``unimodal`` rows and the members of the ``ensemble``), then every
-other method. Each run is stored under ``OUT/runs/<dataset>/<method>/seed<k>/``
-with ``result.json``; rerunning with the same ``OUT`` skips finished runs.
+the ``unimodal`` rows, the members of the ``ensemble`` and the starting
+point of ``pretrain_finetune``), then every other method. Each run is stored
+under ``OUT/runs/<dataset>/<method>/seed<k>/`` with ``result.json``; rerunning with the same ``OUT`` skips finished runs.
 A failed run is recorded in the table with its error.
 """
 
@@ -19,7 +19,7 @@ import torch
 from rich.progress import Progress
 
 from polymodal.bench.datasets import DatasetSpec
-from polymodal.bench.ensemble import ensemble_metrics
+from polymodal.eval.ensemble import ensemble_metrics
 from polymodal.bench.protocol import Protocol, RunResult, train_and_test
 from polymodal.bench.report import Row
 from polymodal.errors import PolymodalError
@@ -27,6 +27,7 @@ from polymodal.tasks.supervised import SupervisedTask
 
 UNIMODAL = "unimodal"
 ENSEMBLE = "ensemble"
+PRETRAINED = "pretrain_finetune"
 RESULT_FILE = "result.json"
 
 
@@ -78,7 +79,7 @@ def run_balance_grid(datasets: Sequence[DatasetSpec], methods: Sequence[str], se
     """Run every (dataset, method, seed) and return one row per run."""
     method_options = method_options or {}
     trained = [m for m in methods if m not in (UNIMODAL, ENSEMBLE)]
-    need_unimodal = UNIMODAL in methods or ENSEMBLE in methods
+    need_unimodal = bool({UNIMODAL, ENSEMBLE, PRETRAINED} & set(methods))
     rows: list[Row] = []
     plan = [(spec, seed) for spec in datasets for seed in seeds]
     with Progress() as progress:
@@ -106,8 +107,12 @@ def run_balance_grid(datasets: Sequence[DatasetSpec], methods: Sequence[str], se
                 progress.update(bar, description=f"{spec.name} seed {seed}: {method}")
                 run_dir = run_dir_of(out, spec.name, method, seed)
                 keys = {m: f"test/acc/{m}" for m in modalities}
-                rows.append(cached_or_run(run_dir, {**base, "method": method}, lambda d=run_dir, meth=method: metrics_row(
-                    train_method(spec, meth, seed, protocol, d, method_options.get(meth, {})), keys)))
+                options = dict(method_options.get(method, {}))
+                if method == PRETRAINED:
+                    options.setdefault("checkpoints", {m: str(run_dir_of(out, spec.name, f"{UNIMODAL}-{m}", seed)
+                                                              / "checkpoints" / "best.ckpt") for m in modalities})
+                rows.append(cached_or_run(run_dir, {**base, "method": method}, lambda d=run_dir, meth=method, o=options:
+                                          metrics_row(train_method(spec, meth, seed, protocol, d, o), keys)))
                 progress.advance(bar)
             if ENSEMBLE in methods:
                 rows.append(ensemble_row(out, spec, seed, modalities, members, base))

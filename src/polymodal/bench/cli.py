@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def protocol_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accelerator", default=defaults.accelerator)
 
 
+def quiet_lightning() -> None:
+    """Keep Lightning's per-run banners out of a benchmark's output (warnings still show)."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def balance_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polymodal bench balance",
                                      description="Compare balancing methods under one protocol.")
@@ -52,6 +59,7 @@ def run_balance(argv: Sequence[str]) -> int:
     from polymodal.bench.datasets import builtin_spec, npz_spec
 
     args = balance_parser().parse_args(argv)
+    quiet_lightning()
     for method in args.methods:
         if method not in (UNIMODAL, ENSEMBLE):
             BALANCERS.get(method)
@@ -79,6 +87,10 @@ def bench_main(argv: Sequence[str]) -> int:
     suite, rest = argv[0], list(argv[1:])
     if suite == "balance":
         return run_balance(rest)
+    if suite == "sleep":
+        from polymodal.bench.sleep import run_sleep
+
+        return run_sleep(rest)
     if suite in SUITES:
         raise PolymodalError(f"bench suite {suite!r} is not available yet")
     raise PolymodalError(f"unknown bench suite {suite!r}; choose one of: {', '.join(SUITES)}")

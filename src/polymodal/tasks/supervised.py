@@ -106,6 +106,9 @@ class SupervisedTask(L.LightningModule):
         if state:
             self.log_dict({f"train/{k}": float(v) for k, v in state.items()})
 
+    def on_fit_start(self) -> None:
+        self.balancer.on_fit_start(self)
+
     def on_train_epoch_start(self) -> None:
         self.balancer.on_train_epoch_start(self)
 
@@ -127,7 +130,7 @@ class SupervisedTask(L.LightningModule):
         terms = self.balancer.loss(output, batch, self.model)
         self.log(f"{stage}/loss", torch.stack(list(terms.values())).sum(), prog_bar=stage == "val",
                  batch_size=len(batch["target"]), sync_dist=True)
-        self.metrics[stage].update(output.logits, output.unimodal, batch["target"], batch.get("present", {}))
+        self.metrics[stage].update(self.balancer.predict(output), output.unimodal, batch["target"], batch.get("present", {}))
 
     def _log_metrics(self, stage: str) -> None:
         metrics = self.metrics[stage]
@@ -144,7 +147,7 @@ class SupervisedTask(L.LightningModule):
         self._log_metrics("test")
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self(batch).logits
+        return self.balancer.predict(self(batch))
 
     # --- setup -------------------------------------------------------------------
     def configure_optimizers(self) -> torch.optim.Optimizer:
