@@ -1,5 +1,7 @@
-"""LightningModules: SupervisedTask (ContrastiveTask and SleepTask with their issues)."""
+"""LightningModules: SupervisedTask, SleepTask, ContrastiveTask."""
 
+from polymodal.tasks.contrastive import ContrastiveTask
+from polymodal.tasks.sleep import SleepTask
 from polymodal.tasks.supervised import SupervisedTask
 
-__all__ = ["SupervisedTask"]
+__all__ = ["ContrastiveTask", "SleepTask", "SupervisedTask"]

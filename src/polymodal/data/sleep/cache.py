@@ -3,7 +3,9 @@
 A night file holds ``eeg`` and ``eog`` ``[n, 29, 128]`` float32 log spectrograms,
 ``y`` ``[n]`` int8 stage labels, ``epoch`` ``[n]`` int32 (index of the epoch in
 the recording), ``present_eeg`` / ``present_eog`` ``[n]`` bool, and the
-``subject``, ``recording`` and ``scoring`` names. It is written under a
+``subject``, ``recording`` and ``scoring`` names, and ``signal_eeg`` /
+``signal_eog`` ``[n, 3000]`` float32, the band-passed 100 Hz signal of each
+epoch (zero where absent; used to corrupt inputs before the STFT). It is written under a
 temporary name and moved into place with ``os.replace``, so a night file
 either is complete or does not exist. Readers memory-map the arrays (the
 members are stored uncompressed), so a dataset over thousands of nights
@@ -25,6 +27,7 @@ from polymodal.errors import PolymodalError
 NIGHT_SUFFIX = ".npz"
 PARTIAL_MARK = ".partial-"
 ARRAY_KEYS = ("eeg", "eog", "y", "epoch", "present_eeg", "present_eog")
+SIGNAL_KEYS = ("signal_eeg", "signal_eog")
 TEXT_KEYS = ("subject", "recording", "scoring")
 _ZIP_LOCAL_HEADER = 30
 
@@ -66,10 +69,15 @@ def read_texts(path: Path) -> dict[str, str]:
 
 @lru_cache(maxsize=32)
 def open_night(path: Path) -> dict[str, np.ndarray]:
-    """Read-only memory maps of a night file's arrays (the 32 most recent nights stay open)."""
+    """Read-only memory maps of a night file's arrays (the 32 most recent nights stay open).
+
+    The ``signal_*`` arrays are mapped when the night holds them (caches
+    written before they were stored lack them).
+    """
     arrays = {}
     with zipfile.ZipFile(path) as archive, open(path, "rb") as handle:
-        for key in ARRAY_KEYS:
+        stored = set(archive.namelist())
+        for key in ARRAY_KEYS + tuple(k for k in SIGNAL_KEYS if f"{k}.npy" in stored):
             try:
                 info = archive.getinfo(f"{key}.npy")
             except KeyError:

@@ -6,7 +6,10 @@ spectrograms (:mod:`polymodal.data.sleep.signal`), keep scored epochs, trim
 long leading/trailing Wake, and drop epochs with non-finite data. An epoch
 whose channel is flat (all samples equal) keeps its label with that
 modality marked absent (stored as zeros); an epoch with no channel left is
-dropped. A night that does not hold all five stages is skipped.
+dropped. A night that does not hold all five stages is skipped. The
+band-passed 100 Hz signal of each kept epoch is stored too, so that
+evaluation can corrupt the signal before the STFT
+(:mod:`polymodal.eval.robustness`).
 
 Every problem with a night (corrupt EDF or XML, missing channel, mismatched
 rates, scoring past the recording, empty night) is reported with the file
@@ -28,7 +31,7 @@ from polymodal.data.sleep.cache import night_path, remove_partials, write_night
 from polymodal.data.sleep.layouts import LAYOUTS, Layout, NightSource
 from polymodal.data.sleep.recording import ChannelSpec, read_recording
 from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels, wake_trim
-from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_spectrograms_of, flat_epochs
+from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_signals, epoch_spectrograms, filtered, flat_epochs
 from polymodal.errors import PolymodalError
 
 SETTINGS_FILE = "prepare.json"
@@ -71,10 +74,11 @@ def prepare_night(source: NightSource, layout: Layout, channels: ChannelSpec) ->
     if scored.size == 0:
         raise PolymodalError(f"{source.scoring.name}: empty night (no scored sleep-stage epoch)")
     kept = scored[wake_trim(labels[scored])]
-    spectra = {
-        "eeg": epoch_spectrograms_of(recording.eeg, recording.eeg_rate, EEG_BAND, n_epochs, source.recording.name)[kept],
-        "eog": epoch_spectrograms_of(recording.eog, recording.eog_rate, EOG_BAND, n_epochs, source.recording.name)[kept],
+    signals = {
+        "eeg": filtered(recording.eeg, recording.eeg_rate, EEG_BAND, source.recording.name),
+        "eog": filtered(recording.eog, recording.eog_rate, EOG_BAND, source.recording.name),
     }
+    spectra = {m: epoch_spectrograms(x, n_epochs)[kept] for m, x in signals.items()}
     present = {
         "eeg": ~flat_epochs(recording.eeg, recording.eeg_rate, n_epochs)[kept],
         "eog": ~flat_epochs(recording.eog, recording.eog_rate, n_epochs)[kept],
@@ -92,6 +96,8 @@ def prepare_night(source: NightSource, layout: Layout, channels: ChannelSpec) ->
     for m in spectra:
         arrays[m] = np.where(present[m][:, None, None], spectra[m], 0.0).astype(np.float32)[usable]
         arrays[f"present_{m}"] = present[m][usable]
+        epochs = np.where(present[m][:, None], epoch_signals(signals[m], n_epochs)[kept], 0.0)
+        arrays[f"signal_{m}"] = epochs.astype(np.float32)[usable]
     counts = {
         "recording_epochs": n_epochs,
         "kept": int(usable.sum()),

@@ -1,0 +1,93 @@
+"""Contrastive Fusion (ConFu), arXiv 2511.21331.
+
+Unimodal embeddings ``z_m`` and fused-pair embeddings ``z_ij`` (from a head
+on the concatenated encoder outputs) share one space. For three modalities
+the loss is (the reference divides by 6, a constant)
+
+    L = (1−λ)·mean[ℓ(z1,z2), ℓ(z2,z3), ℓ(z3,z1)] + λ·mean[ℓ(z12,z3), ℓ(z13,z2), ℓ(z23,z1)]
+
+with ℓ the symmetric InfoNCE. For M modalities the pairwise term has all
+M(M−1)/2 pairs and the fused term every pair (i, j) against every
+k ∉ {i, j}: M(M−1)(M−2)/2 terms, so its cost grows as M³. ``fused_terms``
+restricts that set. λ = 0 is the pairwise (Tri-CLIP) baseline and builds no
+fusion heads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor
+
+from polymodal.contrastive.base import OBJECTIVES, ContrastiveObjective, Embeddings, LogitScale, Pair, all_pairs
+from polymodal.contrastive.infonce import pairwise_entries, weighted_infonce_terms
+from polymodal.errors import PolymodalError
+
+FusedTerm = tuple[Pair, str]
+"""A fused pair and the modality it is contrasted with."""
+
+
+def parse_fused_term(text: str, modalities: Sequence[str]) -> FusedTerm:
+    """``"a+b->c"`` → ``((a, b), c)`` with the pair in data order; bad names raise."""
+    try:
+        pair_text, target = text.split("->")
+        first, second = pair_text.split("+")
+    except ValueError:
+        raise PolymodalError(f"fused term {text!r} is not of the form 'a+b->c'") from None
+    names = (first.strip(), second.strip(), target.strip())
+    for name in names:
+        if name not in modalities:
+            raise PolymodalError(f"fused term {text!r}: unknown modality {name!r}; "
+                                 f"the data has: {', '.join(modalities)}")
+    if len(set(names)) != 3:
+        raise PolymodalError(f"fused term {text!r} must name three different modalities")
+    pair = tuple(sorted(names[:2], key=modalities.index))
+    return (pair[0], pair[1]), names[2]
+
+
+def every_fused_term(modalities: Sequence[str]) -> list[FusedTerm]:
+    """Every pair (i, j) against every k ∉ {i, j}."""
+    return [((i, j), k) for i, j in all_pairs(modalities) for k in modalities if k not in (i, j)]
+
+
+@OBJECTIVES.register("confu")
+class ConFu(ContrastiveObjective):
+    """ConFu's mixed unimodal / fused-pair contrastive loss.
+
+    Args:
+        modalities: the data's modality names (three or more when λ > 0).
+        fused_weight: λ in [0, 1]; 0.5 throughout the paper.
+        fused_terms: restrict the fused term to these ``"a+b->c"`` entries
+            (default: every pair against every other modality).
+        temperature: τ (0.07 in the reference).
+        learnable_temperature: learn ``log(1/τ)`` instead of keeping τ fixed.
+    """
+
+    name = "confu"
+
+    def __init__(self, modalities: Sequence[str], fused_weight: float = 0.5, fused_terms: list[str] | None = None,
+                 temperature: float = 0.07, learnable_temperature: bool = False) -> None:
+        super().__init__(modalities)
+        if not 0.0 <= fused_weight <= 1.0:
+            raise PolymodalError(f"confu: fused_weight (λ) must lie in [0, 1], got {fused_weight}")
+        if fused_weight > 0 and len(self.modalities) < 3:
+            raise PolymodalError(f"confu: fused terms need at least three modalities, got {len(self.modalities)} "
+                                 f"({', '.join(self.modalities)}); set fused_weight to 0 for pairwise training")
+        if fused_terms is not None and not fused_terms:
+            raise PolymodalError("confu: fused_terms is empty; omit it to use every pair against every other modality")
+        self.fused_weight = fused_weight
+        terms = (every_fused_term(self.modalities) if fused_terms is None
+                 else [parse_fused_term(t, self.modalities) for t in fused_terms])
+        self.terms: list[FusedTerm] = terms if fused_weight > 0 else []
+        self.logit_scale = LogitScale(temperature, learnable_temperature)
+
+    @property
+    def fused_pairs(self) -> tuple[Pair, ...]:
+        return tuple(dict.fromkeys(pair for pair, _ in self.terms))
+
+    def loss(self, embeddings: Embeddings) -> dict[str, Tensor]:
+        pairwise_weight = 1.0 - self.fused_weight
+        entries = pairwise_entries(embeddings, self.modalities, pairwise_weight) if pairwise_weight > 0 else []
+        entries += [(f"fused/{i}+{j}->{k}", embeddings.fused[(i, j)], embeddings.unimodal[k],
+                     self.fused_weight / len(self.terms)) for (i, j), k in self.terms]
+        return weighted_infonce_terms(entries, self.logit_scale())

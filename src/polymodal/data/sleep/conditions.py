@@ -1,0 +1,82 @@
+"""Sequence windows of a night split under an evaluation condition (modality removed or corrupted).
+
+Wraps a :class:`~polymodal.data.sleep.dataset.SleepSequenceDataset` and
+serves the same windows. A corrupted modality is recomputed from the cached
+band-passed signal of the whole night: corruption (seeded per night and
+modality, so every window of a night sees the same degraded recording),
+flat-epoch rule, STFT, training-set z-score (CoRe-Sleep, arXiv 2304.06485,
+"Data pipeline"). The night last used is kept, so a loader that walks the
+windows in order corrupts each night once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from polymodal.data.contract import Item
+from polymodal.data.sleep.cache import open_night
+from polymodal.data.sleep.dataset import SleepSequenceDataset
+from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_spectrograms
+from polymodal.data.sleep.stats import MODALITIES
+from polymodal.errors import PolymodalError
+from polymodal.eval.robustness import Condition, flat_epochs
+
+BANDS = {"eeg": EEG_BAND, "eog": EOG_BAND}
+
+
+class ConditionDataset(Dataset):
+    """The windows of ``base`` with ``condition`` applied; ``seed`` fixes the corruptions' randomness."""
+
+    def __init__(self, base: SleepSequenceDataset, condition: Condition, seed: int = 0) -> None:
+        self.base = base
+        self.condition = condition
+        self.seed = seed
+        self.modalities = base.modalities
+        self.windows = base.windows
+        self._night: tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]] | None = None
+        for m in (*condition.removed, *condition.corrupted):
+            if m not in MODALITIES:
+                raise PolymodalError(f"condition {condition.name!r}: the sleep data has no modality {m!r}")
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def corrupted_night(self, night: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Normalised spectrograms ``[n, 29, 128]`` and presence ``[n]`` of the corrupted modalities of one night."""
+        if self._night is not None and self._night[0] == night:
+            return self._night[1], self._night[2]
+        arrays = open_night(self.base.paths[night])
+        inputs, present = {}, {}
+        for m, transform in self.condition.corrupted.items():
+            key = f"signal_{m}"
+            if key not in arrays:
+                raise PolymodalError(f"{self.base.paths[night].name}: no stored {m.upper()} signal to corrupt; "
+                                     f"prepare the cache again with this version of polymodal")
+            mask = np.array(arrays[f"present_{m}"]) & (self.base.missing[night] != m)
+            rng = np.random.default_rng([self.seed, night, MODALITIES.index(m)])
+            signal = transform(np.array(arrays[key]), mask, BANDS[m], rng)
+            mask &= ~flat_epochs(signal)
+            x = np.zeros((len(signal), *self.base.shapes()[m][1:]), dtype=np.float32)
+            x[mask] = self.base.stats.normalize(m, epoch_spectrograms(signal[mask].reshape(-1), int(mask.sum())))
+            if not np.isfinite(x).all():
+                raise PolymodalError(f"{self.base.paths[night].name}: condition {self.condition.name!r} "
+                                     f"gives a non-finite {m.upper()} spectrogram")
+            inputs[m], present[m] = x, mask
+        self._night = (night, inputs, present)
+        return inputs, present
+
+    def __getitem__(self, index: int) -> Item:
+        item = self.base[index]
+        if self.condition.corrupted:
+            night, start = (int(v) for v in self.windows[index])
+            inputs, present = self.corrupted_night(night)
+            epochs = slice(start, start + self.base.seq_len)
+            for m in inputs:
+                item["inputs"][m] = torch.from_numpy(inputs[m][epochs].copy())
+                item["present"][m] = torch.from_numpy(present[m][epochs].copy())
+        for m in self.condition.removed:
+            item["inputs"][m] = torch.zeros_like(item["inputs"][m])
+            item["present"][m] = torch.zeros_like(item["present"][m])
+        return item

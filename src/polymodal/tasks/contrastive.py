@@ -1,0 +1,157 @@
+"""Self-supervised multimodal contrastive training as a LightningModule.
+
+The task builds a :class:`~polymodal.models.contrastive.ContrastiveModel`
+with the heads its objective needs (:mod:`polymodal.contrastive`), sums and
+logs the objective's named loss terms, and optimizes with AdamW and cosine
+decay to ``min_lr`` (the ConFu reference, arXiv 2511.21331, Sec. 5). On test
+it gathers the embeddings of the whole split and reports retrieval in every
+direction as ``test/retrieval/<a>-><b>/R@1`` and
+``test/retrieval/<a>+<b>-><c>/R@1`` (and R@5, R@10, MRR), scored by sample
+identity or by the data's content keys.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from polymodal.contrastive import build_objective
+from polymodal.contrastive.base import Embeddings
+from polymodal.data.contract import Batch, DataInfo
+from polymodal.errors import PolymodalError
+from polymodal.eval.retrieval import retrieval_metrics
+from polymodal.models.contrastive import ContrastiveModel
+from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+
+
+@TASKS.register("contrastive")
+class ContrastiveTask(L.LightningModule):
+    """Joint embedding of three or more modalities with a contrastive objective.
+
+    Args:
+        objective: objective name (``polymodal.contrastive.OBJECTIVES``).
+        objective_options: keyword options of the objective (unknown names raise).
+        encoder: encoder name for every modality (``polymodal.encoders.ENCODERS``).
+        encoder_options: encoder options; a modality's name maps to options for it alone.
+        embed_dim: E, the shared embedding size.
+        fusion_hidden_dim: H of the fused-pair (and joint) heads.
+        lr: initial learning rate of AdamW.
+        weight_decay: AdamW weight decay.
+        min_lr: learning rate at the end of the cosine decay.
+        modalities: use only these modalities of the data (default: all).
+        data_info: modalities and shapes of the data (set by the CLI from the
+            DataModule; stored in checkpoints).
+    """
+
+    def __init__(
+        self,
+        objective: str = "confu",
+        objective_options: dict[str, Any] | None = None,
+        encoder: str = "mlp",
+        encoder_options: dict[str, Any] | None = None,
+        embed_dim: int = 128,
+        fusion_hidden_dim: int = 512,
+        lr: float = 1e-4,
+        weight_decay: float = 1e-4,
+        min_lr: float = 1e-6,
+        modalities: list[str] | None = None,
+        data_info: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["data_info"])
+        if data_info is None:
+            raise PolymodalError("ContrastiveTask needs data_info (the CLI sets it from the data)")
+        info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        self.data_info = info.select(modalities) if modalities else info
+        self.objective = build_objective(objective, self.data_info.modalities, **(objective_options or {}))
+        self.model = ContrastiveModel.from_info(
+            self.data_info, encoder, encoder_options, embed_dim=embed_dim,
+            fused_pairs=self.objective.fused_pairs, joint=self.objective.needs_joint,
+            fusion_hidden_dim=fusion_hidden_dim,
+        )
+        self._test_outputs: list[dict[str, Any]] = []
+
+    @property
+    def monitor(self) -> tuple[str, str]:
+        """The validation metric that selects the best checkpoint, and its mode."""
+        return "val/loss", "min"
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> ContrastiveTask:
+        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
+
+    def forward(self, inputs: dict[str, Tensor]) -> Embeddings:
+        return self.model(inputs)
+
+    # --- training ----------------------------------------------------------------
+    def _inputs(self, batch: Batch) -> dict[str, Tensor]:
+        """The batch's inputs of the task's modalities; contrastive training and
+        validation pair every modality of a sample, so a missing one is an error."""
+        for m in self.data_info.modalities:
+            mask = batch.get("present", {}).get(m)
+            if mask is not None and not bool(mask.all()):
+                raise PolymodalError(f"contrastive training needs every modality of every sample; {m!r} is "
+                                     f"missing for {int((~mask.bool()).sum())} samples of a batch")
+        return {m: batch["inputs"][m] for m in self.data_info.modalities}
+
+    def _loss(self, batch: Batch, stage: str) -> Tensor:
+        terms = self.objective.loss(self.objective.embed(self.model, self._inputs(batch)))
+        total = torch.stack(list(terms.values())).sum()
+        size = len(batch["target"])
+        self.log(f"{stage}/loss", total, prog_bar=True, batch_size=size, sync_dist=stage != "train")
+        self.log_dict({f"{stage}/{k}": v.detach() for k, v in terms.items()}, batch_size=size,
+                      sync_dist=stage != "train")
+        return total
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        return self._loss(batch, "train")
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._loss(batch, "val")
+
+    # --- test: retrieval over the whole split -------------------------------------
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        modalities = self.data_info.modalities
+        embeddings = self.model({m: batch["inputs"][m] for m in modalities})
+        self._test_outputs.append({
+            "unimodal": {m: z.detach().cpu() for m, z in embeddings.unimodal.items()},
+            "fused": {p: z.detach().cpu() for p, z in embeddings.fused.items()},
+            "present": {m: batch["present"][m].cpu() for m in modalities if m in batch.get("present", {})},
+            "keys": {m: batch["keys"][m].cpu() for m in modalities if m in batch.get("keys", {})},
+        })
+
+    def on_test_epoch_start(self) -> None:
+        self._test_outputs = []
+
+    def on_test_epoch_end(self) -> None:
+        outputs, self._test_outputs = self._test_outputs, []
+        if not outputs:
+            return
+
+        def gather(field: str) -> dict:
+            return {k: torch.cat([o[field][k] for o in outputs]) for k in outputs[0][field]}
+
+        embeddings = Embeddings(gather("unimodal"), gather("fused"))
+        metrics = retrieval_metrics(embeddings, self.objective.pair_scores, gather("present"), gather("keys"))
+        self.log_dict({f"test/retrieval/{k}": v for k, v in metrics.items()})
+
+    # --- setup -------------------------------------------------------------------
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        steps = self.trainer.estimated_stepping_batches
+        if not math.isfinite(steps):
+            raise PolymodalError("cosine learning-rate decay needs a finite trainer.max_epochs or trainer.max_steps")
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, int(steps)),
+                                                              eta_min=self.hparams.min_lr)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
+        checkpoint[TASK_KEY] = "contrastive"
