@@ -90,3 +90,17 @@ def test_python_dash_m_runs_the_same_cli() -> None:
                              "--data.train", "x.npz"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("polymodal: error:")
+
+
+def test_per_step_state_reaches_the_csv_log(npz, tmp_path) -> None:
+    out = tmp_path / "run"
+    assert main(["fit", "--data.train", str(npz["train"]), "--method", "mlb", "--max_epochs", "2", "--out", str(out),
+                 "--trainer.log_every_n_steps", "2", *QUIET]) == 0
+    import csv
+
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    logged = [r for r in rows if r.get("train/k/audio")]
+    assert len(logged) >= 3
+    assert {"train/s/video", "train/fused", "train/uni/audio"} <= set(rows[0])
+    assert all(0.0 < float(r["train/k/audio"]) < 2.0 for r in logged)
+    assert all(int(r["step"]) % 2 == 0 for r in logged)

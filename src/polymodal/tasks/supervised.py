@@ -95,16 +95,31 @@ class SupervisedTask(L.LightningModule):
         total = torch.stack(list(self._terms.values())).sum()
         size = len(batch["target"])
         self.log("train/loss", total, prog_bar=True, batch_size=size)
-        self.log_dict({f"train/{k}": v.detach() for k, v in self._terms.items()}, batch_size=size)
+        self._log_training_state(self._terms)
         return total
+
+    def _log_training_state(self, values: dict[str, Tensor | float]) -> None:
+        """Per-step state (loss terms, balancing coefficients) every ``log_every_n_steps`` steps.
+
+        Written straight to the loggers: ``self.log`` costs milliseconds per
+        call, which is most of a small model's step.
+        """
+        if not values or not self.loggers or self.global_step % self.trainer.log_every_n_steps:
+            return
+        metrics = {f"train/{k}": float(v.detach() if isinstance(v, Tensor) else v) for k, v in values.items()}
+        for logger in self.loggers:
+            logger.log_metrics(metrics, step=self.global_step)
+
+    def transfer_batch_to_device(self, batch: Batch, device: torch.device, dataloader_idx: int) -> Batch:
+        if device.type == "cpu":  # already there: skip the recursive walk over the batch
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def backward(self, loss: Tensor, *args: Any, **kwargs: Any) -> None:
         self.balancer.backward(loss, self._terms, self.model)
 
     def on_after_backward(self) -> None:
-        state = self.balancer.after_backward(self.model)
-        if state:
-            self.log_dict({f"train/{k}": float(v) for k, v in state.items()})
+        self._log_training_state(self.balancer.after_backward(self.model))
 
     def on_fit_start(self) -> None:
         self.balancer.on_fit_start(self)
