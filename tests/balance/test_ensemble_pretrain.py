@@ -89,3 +89,11 @@ def test_pretrain_finetune_needs_a_checkpoint_per_modality(tmp_path) -> None:
     with pytest.raises(PolymodalError, match="missing: \\['b'\\]"):
         SupervisedTask(method="pretrain_finetune", method_options={"checkpoints": {"a": "x.ckpt"}},
                        data_info=data.info.to_dict())
+
+
+def test_optimizer_choice() -> None:
+    data = ArrayDataModule(train=arrays(40, 0))
+    sgd = SupervisedTask(method="mlb", optimizer="sgd", lr=0.05, data_info=data.info.to_dict()).configure_optimizers()
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["momentum"] == 0.9
+    with pytest.raises(PolymodalError, match="unknown optimizer 'lbfgs'"):
+        SupervisedTask(optimizer="lbfgs", data_info=data.info.to_dict())

@@ -24,6 +24,7 @@ def protocol_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=int, default=defaults.patience, help="early-stopping patience (epochs)")
     parser.add_argument("--batch_size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--optimizer", default=defaults.optimizer, choices=("adamw", "sgd"))
     parser.add_argument("--encoder", default=defaults.encoder)
     parser.add_argument("--hidden_dim", type=int, default=defaults.hidden_dim)
     parser.add_argument("--fusion", default=defaults.fusion)
@@ -68,8 +69,9 @@ def run_balance(argv: Sequence[str]) -> int:
         specs.append(npz_spec(args.train, args.val, args.test))
     if not specs:
         raise PolymodalError("give --datasets and/or --data.train FILE")
-    protocol = Protocol(args.max_epochs, args.patience, args.batch_size, args.lr, 1e-4, args.encoder,
-                        args.hidden_dim, args.fusion, args.accelerator)
+    protocol = Protocol(max_epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size, lr=args.lr,
+                        optimizer=args.optimizer, encoder=args.encoder, hidden_dim=args.hidden_dim,
+                        fusion=args.fusion, accelerator=args.accelerator)
     rows = run_balance_grid(specs, args.methods, list(range(args.seeds)), args.out, protocol, args.method_options)
     modalities = {s.name: list(s.build(0, protocol.batch_size).info.modalities) for s in specs}
     paths = write_balance_report(rows, args.out, modalities)

@@ -31,6 +31,7 @@ class Protocol:
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    optimizer: str = "adamw"
     encoder: str = "mlp"
     hidden_dim: int = 128
     fusion: str = "late"
@@ -43,6 +44,7 @@ class Protocol:
             "fusion": self.fusion,
             "lr": self.lr,
             "weight_decay": self.weight_decay,
+            "optimizer": self.optimizer,
         }
 
     def to_dict(self) -> dict[str, Any]:

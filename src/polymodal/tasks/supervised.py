@@ -22,6 +22,8 @@ from polymodal.eval.metrics import SupervisedMetrics
 from polymodal.models import ModelOutput, MultimodalClassifier
 from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
 
+OPTIMIZERS = ("adamw", "sgd")
+
 
 @TASKS.register("supervised")
 class SupervisedTask(L.LightningModule):
@@ -34,8 +36,11 @@ class SupervisedTask(L.LightningModule):
         method_options: keyword options of the method (unknown names raise).
         encoder_options: encoder options; a modality's name maps to options for it alone.
         fusion_options: fusion head options.
-        lr: learning rate of AdamW.
-        weight_decay: AdamW weight decay.
+        lr: learning rate.
+        weight_decay: weight decay (decoupled for AdamW, L2 for SGD).
+        optimizer: ``adamw`` or ``sgd`` (momentum 0.9). Adam-type optimizers
+            normalize each parameter's gradient scale, which largely cancels
+            gradient-scaling methods (MLB, OGM-GE, MSLR); SGD applies them as is.
         modalities: use only these modalities of the data (default: all); a
             name the data lacks is an error. ``unimodal`` training uses one.
         data_info: modalities, shapes and classes of the data (set by the CLI
@@ -52,6 +57,7 @@ class SupervisedTask(L.LightningModule):
         fusion_options: dict[str, Any] | None = None,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
+        optimizer: str = "adamw",
         modalities: list[str] | None = None,
         data_info: dict[str, Any] | None = None,
     ) -> None:
@@ -61,6 +67,8 @@ class SupervisedTask(L.LightningModule):
             raise PolymodalError("SupervisedTask needs data_info (the CLI sets it from the data)")
         info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
         self.data_info = info.select(modalities) if modalities else info
+        if optimizer not in OPTIMIZERS:
+            raise PolymodalError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
         self.balancer = build_balancer(method, **(method_options or {}))
         self.model = MultimodalClassifier.from_info(
             self.data_info, encoder=encoder, fusion=fusion,
@@ -166,7 +174,10 @@ class SupervisedTask(L.LightningModule):
 
     # --- setup -------------------------------------------------------------------
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        lr, decay = self.hparams.lr, self.hparams.weight_decay
+        if self.hparams.optimizer == "sgd":
+            return torch.optim.SGD(self.parameters(), lr=lr, momentum=0.9, weight_decay=decay)
+        return torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=decay)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
