@@ -3,7 +3,9 @@
 ``polymodal fit --method mlb --fusion late --max_epochs 20 --seed 0 --out DIR``
 is the same as ``--model.method mlb --model.fusion late --trainer.max_epochs 20
 --seed_everything 0 --out DIR``. ``--task NAME`` picks the task class
-(``supervised``, ``contrastive``, ``sleep``).
+(``supervised``, ``contrastive``, ``sleep``); ``--dataset NAME[:m1+m2]`` a
+built-in dataset (``polymodal.data.DATASETS``), optionally restricted to
+some modalities.
 """
 
 from __future__ import annotations
@@ -42,13 +44,15 @@ def expand_short_forms(argv: Sequence[str]) -> list[str]:
     i = 0
     while i < len(args):
         key, value = split_option(args[i])
-        if key in SHORT_FORMS or key == "--task":
+        if key in SHORT_FORMS or key in ("--task", "--dataset"):
             if value is None:
                 if i + 1 >= len(args):
                     raise PolymodalError(f"option {key} needs a value")
                 value = args[i + 1]
                 i += 1
-            if key == "--task":
+            if key == "--dataset":
+                out += dataset_arguments(value)
+            elif key == "--task":
                 if value not in TASK_CLASSES:
                     raise PolymodalError(f"unknown task {value!r}; choose one of: {', '.join(TASK_CLASSES)}")
                 out += ["--model", TASK_CLASSES[value]]
@@ -76,3 +80,20 @@ def pop_option(argv: list[str], *names: str) -> str | None:
                 del argv[i]
             return value
     return None
+
+
+def dataset_arguments(spec: str) -> list[str]:
+    """``mfeat:kar+mor`` → ``--data <class path> --data.modalities [kar,mor]`` (plus preset options)."""
+    from functools import partial
+
+    from polymodal.data.builtin import DATASETS
+
+    name, _, views = spec.partition(":")
+    factory = DATASETS.get(name)
+    cls = factory.func if isinstance(factory, partial) else factory
+    args = ["--data", f"{cls.__module__}.{cls.__qualname__}"]
+    for option, value in (factory.keywords if isinstance(factory, partial) else {}).items():
+        args += [f"--data.{option}", str(value)]
+    if views:
+        args += ["--data.modalities", "[" + ",".join(views.split("+")) + "]"]
+    return args

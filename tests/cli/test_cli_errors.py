@@ -93,3 +93,16 @@ def test_evaluating_with_mismatched_shapes(capsys, tmp_path, good) -> None:
 def test_unknown_command(capsys) -> None:
     assert main(["frobnicate"]) == 2
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
+
+
+def test_dataset_short_form_expands_to_the_data_class() -> None:
+    from polymodal.cli_args import expand_short_forms
+
+    args = expand_short_forms(["--dataset", "synthetic-imbalance:m1", "--method", "mlb"])
+    assert args == ["--data", "polymodal.data.synthetic_pid.SyntheticPIDDataModule", "--data.preset", "imbalance",
+                    "--data.modalities", "[m1]", "--model.method", "mlb"]
+
+
+def test_unknown_dataset_name(capsys) -> None:
+    assert main(["fit", "--dataset", "imagenet"]) == 2
+    assert "unknown dataset 'imagenet'; choose one of:" in capsys.readouterr().err
