@@ -1,6 +1,6 @@
 """A small name → factory registry whose lookups fail loudly.
 
-Registries replace string dispatch (``globals()[name]``): every method,
+Registries replace string dispatch over module globals: every method,
 fusion head, encoder, objective and dataset registers under an explicit name,
 and an unknown name raises :class:`~polymodal.errors.UnknownNameError` that
 lists the valid choices.
