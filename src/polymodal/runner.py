@@ -114,17 +114,26 @@ def load_task(ckpt: str) -> L.LightningModule:
 
 
 def run_evaluate(stage: str, argv: Sequence[str]) -> dict[str, float]:
-    """``polymodal test|validate --ckpt CKPT --data.test FILE --out DIR``."""
+    """``polymodal test|validate --ckpt CKPT --data.test FILE --out DIR``.
+
+    For a sleep checkpoint, ``--conditions both,eeg_only,...`` evaluates the
+    test nights under each condition (:mod:`polymodal.eval.sleep_eval`).
+    """
     from jsonargparse import ArgumentParser
 
     args = list(argv)
     ckpt = pop_option(args, "--ckpt", "--ckpt_path")
     if ckpt is None:
         raise PolymodalError(f"polymodal {stage} needs --ckpt CHECKPOINT")
+    conditions = pop_option(args, "--conditions")
     task = load_task(ckpt)
+    sleep = TASKS.get("sleep")
+    if conditions is not None and (stage != "test" or not isinstance(task, sleep)):
+        raise PolymodalError("--conditions applies to `polymodal test` of a sleep-staging checkpoint")
+    default_data = "polymodal.data.sleep.SleepDataModule" if isinstance(task, sleep) else "polymodal.data.npz.NpzDataModule"
     parser = ArgumentParser(prog=f"polymodal {stage}", exit_on_error=False)
     parser.add_argument("--config", action="config")
-    parser.add_subclass_arguments(MultimodalDataModule, "data", default={"class_path": "polymodal.data.npz.NpzDataModule"})
+    parser.add_subclass_arguments(MultimodalDataModule, "data", default={"class_path": default_data})
     parser.add_argument("--out", default=str(Path(ckpt).resolve().parent.parent))
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--devices", default="auto")
@@ -137,10 +146,15 @@ def run_evaluate(stage: str, argv: Sequence[str]) -> dict[str, float]:
     split = "test" if stage == "test" else "val"
     if not data.has_split(split):
         raise PolymodalError(f"polymodal {stage}: give the {split} data (--data.{split} FILE)")
-    trainer = L.Trainer(accelerator=config.accelerator, devices=config.devices, logger=False,
-                        default_root_dir=config.out)
-    results = getattr(trainer, stage)(task, datamodule=data, verbose=False)
-    metrics = as_floats(results[0]) if results else {}
+    if conditions is not None:
+        from polymodal.eval.sleep_report import evaluate_and_plot
+
+        metrics = evaluate_and_plot(task, data, conditions, Path(config.out))
+    else:
+        trainer = L.Trainer(accelerator=config.accelerator, devices=config.devices, logger=False,
+                            default_root_dir=config.out)
+        results = getattr(trainer, stage)(task, datamodule=data, verbose=False)
+        metrics = as_floats(results[0]) if results else {}
     path = write_metrics(Path(config.out), metrics)
     print_summary(metrics, f"checkpoint: {ckpt}", f"metrics: {path}")
     return metrics

@@ -56,8 +56,10 @@ def sleep_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for preparing the nights")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--sizes", type=json.loads, default={}, help='JSON size overrides, e.g. \'{"d_model": 32}\'')
+    parser.add_argument("--unimodal_incomplete", dest="unimodal_complete", action="store_false",
+                        help="train the unimodal baselines on the incomplete nights too")
     for f in fields(SleepProtocol):
-        if f.name != "sizes":
+        if f.name not in ("sizes", "unimodal_complete"):
             parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name))
     return parser
 
@@ -65,10 +67,12 @@ def sleep_parser() -> argparse.ArgumentParser:
 def prepared_cache(out: Path, source: Path | None, layout: str, nights: int, minutes: float, jobs: int) -> Path:
     """Prepare ``source`` (or freshly written synthetic nights) into ``OUT/cache``."""
     if source is None:
-        source = out / "source"
-        if len(list(source.glob("*.edf"))) != nights:
+        source, layout = out / "source", "nsrr"
+        written = len(list(source.glob("*.edf")))
+        if written and written != nights:
+            raise PolymodalError(f"{source} holds {written} synthetic nights, not --nights {nights}; use another --out")
+        if not written:
             write_synthetic_nights(source, nights, "nsrr", seed=0, minutes=minutes)
-        layout = "nsrr"
     report = prepare_cache(source, layout, out / "cache", jobs=jobs)
     if not report.with_status("prepared") and not report.with_status("cached"):
         raise PolymodalError(f"{source}: no night could be prepared (see {out / 'cache' / 'report.json'})")
@@ -123,20 +127,22 @@ def sleep_figures(rows: Sequence[Row], out: Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     evaluations = {r["model"]: torch.load(run_dir_of(out, r["model"], r["seed"]) / EVALUATION_FILE, weights_only=False)
                    for r in rows if r.get("status") == "ok" and r["seed"] == min(x["seed"] for x in rows)}
-    curves, clean = {}, {}
+    panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    clean: dict[str, float] = {}
     for model, saved in evaluations.items():
         results = saved["results"]
         for modality, points in noise_curves(results, ("eeg", "eog")).items():
-            curves[f"{model}, noisy {modality}"] = points
-            clean.update({f"{model}, noisy {modality}": r.metrics["kappa"] for r in results if r.name == "both"})
+            if modality in saved["modalities"]:
+                panels.setdefault(modality, {})[model] = points
+        clean.update({model: r.metrics["kappa"] for r in results if r.name == "both"})
         both = [r for r in results if r.name == "both"]
         if both:
             paths[f"confusion_{model}"] = out / f"confusion_{model}_both.png"
             plot_confusion(both[0].confusion, saved["class_names"], paths[f"confusion_{model}"],
                            f"{model}, both: κ {both[0].metrics['kappa']:.3f}")
-    if curves:
+    if panels:
         paths["kappa_vs_noise"] = out / "kappa_vs_noise.png"
-        plot_kappa_vs_noise(curves, paths["kappa_vs_noise"], "κ versus Gaussian noise on one modality", clean)
+        plot_kappa_vs_noise(panels, paths["kappa_vs_noise"], clean)
     if "core" in evaluations:
         both = [r for r in evaluations["core"]["results"] if r.name == "both"]
         for night in (both[0].nights[:2] if both else []):

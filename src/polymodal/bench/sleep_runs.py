@@ -5,7 +5,7 @@ trained with the same sizes, optimizer, epochs, early stopping on
 validation κ, batch size and seed. Models that fuse both modalities are
 trained on the incomplete data (a share of training nights without EEG, a
 share without EOG); the unimodal baselines see every training night of
-their modality. The best validation checkpoint is evaluated under every
+their modality (``unimodal_complete``) or the same incomplete nights. The best validation checkpoint is evaluated under every
 condition that leaves it a modality (:mod:`polymodal.eval.sleep_eval`).
 """
 
@@ -47,6 +47,7 @@ class SleepProtocol:
     test_fraction: float = 0.3
     missing_eeg_fraction: float = 0.3
     missing_eog_fraction: float = 0.3
+    unimodal_complete: bool = True
     accelerator: str = "cpu"
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,8 +76,8 @@ class TrainingThroughput(Callback):
 
 
 def sleep_data(cache: Path, model: str, protocol: SleepProtocol, seed: int) -> SleepDataModule:
-    """The benchmark's data module for ``model`` (unimodal baselines train on complete nights)."""
-    unimodal = model in UNIMODAL_MODELS
+    """The benchmark's data module for ``model`` (unimodal baselines train on complete nights if so set)."""
+    unimodal = model in UNIMODAL_MODELS and protocol.unimodal_complete
     return SleepDataModule(
         str(cache), seq_len=protocol.seq_len, train_stride=protocol.train_stride, eval_stride=protocol.eval_stride,
         test_fraction=protocol.test_fraction,
@@ -124,7 +125,8 @@ def run_sleep_model(cache: Path, model: str, conditions: list[str], protocol: Sl
         evaluate_condition(task, base, condition, protocol.batch_size, seed)
         for condition in applicable(parse_conditions(conditions, base.modalities), task.model.modalities)
     ]
-    torch.save({"results": results, "class_names": list(task.data_info.class_names)}, run_dir / EVALUATION_FILE)
+    torch.save({"results": results, "class_names": list(task.data_info.class_names),
+                "modalities": list(task.model.modalities)}, run_dir / EVALUATION_FILE)
     for result in results:
         row.update({f"{result.name}/{k}": round(result.metrics[k], 4) for k in ("kappa", "acc", "f1_macro")})
     return row

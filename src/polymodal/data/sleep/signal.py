@@ -123,8 +123,3 @@ def epoch_signals(x: np.ndarray, n_epochs: int) -> np.ndarray:
     """The first ``n_epochs`` 30-s epochs of a 100 Hz signal: ``[n_epochs, 3000]``."""
     samples = EPOCH_SECONDS * TARGET_RATE
     return np.asarray(x[: n_epochs * samples]).reshape(n_epochs, samples)
-
-
-def epoch_spectrograms_of(x: np.ndarray, rate: float, band: tuple[float, float], n_epochs: int, what: str) -> np.ndarray:
-    """Resample, band-pass and take the epoch spectrograms of one native-rate channel."""
-    return epoch_spectrograms(filtered(x, rate, band, what), n_epochs)
