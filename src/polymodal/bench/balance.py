@@ -139,8 +139,13 @@ def ensemble_row(out: Path, spec: DatasetSpec, seed: int, modalities: Sequence[s
     return {**row, "status": "ok"}
 
 
-def write_balance_report(rows: Sequence[Row], out: Path, modalities: dict[str, list[str]]) -> dict[str, Path]:
-    """``results.csv``, ``results.md`` and the figures of the balance suite."""
+def write_balance_report(rows: Sequence[Row], out: Path, modalities: dict[str, list[str]],
+                         bayes: dict[str, float] | None = None) -> dict[str, Path]:
+    """``results.csv``, ``results.md`` and the figures of the balance suite.
+
+    ``bayes`` holds the Bayes-optimal accuracy of datasets that know it
+    (synthetic data); it is drawn as a line and listed under the table.
+    """
     from polymodal.bench.plots import bar_panels, curve_panels, unimodal_panels
     from polymodal.bench.report import aggregate, failures_markdown, format_markdown, write_csv
 
@@ -153,11 +158,17 @@ def write_balance_report(rows: Sequence[Row], out: Path, modalities: dict[str, l
     write_csv(rows, paths["csv"])
     table = format_markdown(summary, ["dataset", "method"], metrics[:-1], best_within="dataset")
     paths["md"].write_text("# polymodal bench balance\n\nTest accuracy, mean ± std over seeds "
-                           "(best per dataset in bold).\n\n" + table + failures_markdown(rows))
-    bar_panels(summary, "acc", paths["accuracy"], "fused test accuracy")
+                           "(best per dataset in bold).\n\n" + table + bayes_markdown(bayes or {}) + failures_markdown(rows))
+    bar_panels(summary, "acc", paths["accuracy"], "fused test accuracy", chance=bayes)
     unimodal_panels(summary, modalities, paths["unimodal"])
     mlb_runs = {f"{r['dataset']} seed {r['seed']}": run_dir_of(out, r["dataset"], "mlb", r["seed"]) / "metrics.csv"
                 for r in rows if r["method"] == "mlb" and r.get("status") == "ok"}
     if curve_panels(mlb_runs, "train/k/", out / "mlb_k.png", "MLB coefficient k_m"):
         paths["mlb_k"] = out / "mlb_k.png"
     return paths
+
+
+def bayes_markdown(bayes: dict[str, float]) -> str:
+    if not bayes:
+        return ""
+    return "\nBayes-optimal accuracy: " + ", ".join(f"{name} {value:.3f}" for name, value in bayes.items()) + "\n"

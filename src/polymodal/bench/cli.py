@@ -73,8 +73,10 @@ def run_balance(argv: Sequence[str]) -> int:
                         optimizer=args.optimizer, encoder=args.encoder, hidden_dim=args.hidden_dim,
                         fusion=args.fusion, accelerator=args.accelerator)
     rows = run_balance_grid(specs, args.methods, list(range(args.seeds)), args.out, protocol, args.method_options)
-    modalities = {s.name: list(s.build(0, protocol.batch_size).info.modalities) for s in specs}
-    paths = write_balance_report(rows, args.out, modalities)
+    data = {s.name: s.build(0, protocol.batch_size) for s in specs}
+    modalities = {name: list(dm.info.modalities) for name, dm in data.items()}
+    bayes = {name: dm.bayes_accuracy for name, dm in data.items() if hasattr(dm, "bayes_accuracy")}
+    paths = write_balance_report(rows, args.out, modalities, bayes)
     print(paths["md"].read_text())
     for name, path in paths.items():
         print(f"{name}: {path}")
@@ -93,6 +95,10 @@ def bench_main(argv: Sequence[str]) -> int:
         from polymodal.bench.sleep import run_sleep
 
         return run_sleep(rest)
+    if suite == "contrastive":
+        from polymodal.bench.contrastive import run_contrastive
+
+        return run_contrastive(rest)
     if suite in SUITES:
         raise PolymodalError(f"bench suite {suite!r} is not available yet")
     raise PolymodalError(f"unknown bench suite {suite!r}; choose one of: {', '.join(SUITES)}")
