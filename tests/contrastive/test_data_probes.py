@@ -33,8 +33,26 @@ def test_xor_probability_mixes_xor_and_copy():
     data = XorTriplesDataModule(bits=4, xor_probability=0.0, noise=0.0, train_size=100, val_size=0, test_size=0)
     train = data.splits["train"]
     assert torch.equal(train.keys["m2"], train.keys["m0"])
-    assert data.optimal_top1 == pytest.approx(1 / 16)
-    assert XorTriplesDataModule(bits=5, xor_probability=0.5).optimal_top1 == pytest.approx(0.5 + 0.5 / 32)
+    assert data.optimal_top1("m0+m2->m1") == pytest.approx(1 / 16)  # m1 is independent of the copies m0 = m2
+    assert data.optimal_top1("m0+m1->m2") == 1.0  # m2 = m0
+    assert XorTriplesDataModule(bits=5, xor_probability=0.5).optimal_top1() == pytest.approx(0.5 + 0.5 / 32)
+
+
+@pytest.mark.parametrize("xor_probability", [0.25, 0.75])
+@pytest.mark.parametrize("direction", ["m0+m2->m1", "m0+m1->m2", "m1+m2->m0"])
+def test_optimal_top1_is_the_bayes_accuracy_of_the_sampled_triples(direction, xor_probability):
+    """Brute force: the best guess per query is the most frequent target of that query."""
+    data = XorTriplesDataModule(bits=2, xor_probability=xor_probability, noise=0.0, train_size=40000, val_size=0,
+                                test_size=0)
+    keys = data.splits["train"].keys
+    pair, target = direction.split("->")
+    first, second = pair.split("+")
+    query = (keys[first] * 4 + keys[second]).numpy()
+    counts = np.zeros((16, 4))
+    np.add.at(counts, (query, keys[target].numpy()), 1)
+    assert counts.max(axis=1).sum() / len(query) == pytest.approx(data.optimal_top1(direction), abs=0.01)
+    with pytest.raises(PolymodalError, match="unknown direction"):
+        data.optimal_top1("m0->m1")
 
 
 def test_latin_square_is_valid_and_shared_by_every_split():

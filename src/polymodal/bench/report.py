@@ -69,11 +69,12 @@ def format_markdown(summary: Sequence[Row], group: Sequence[str], metrics: Seque
     return "\n".join(lines) + "\n"
 
 
-def failures_markdown(rows: Sequence[Row]) -> str:
-    """A list of failed runs with their errors (empty string if none failed)."""
+def failures_markdown(rows: Sequence[Row], label: str = "method") -> str:
+    """A list of failed runs with their errors (empty string if none failed);
+    ``label`` is the column naming what each run trained."""
     failed = [r for r in rows if r.get("status") != "ok"]
     if not failed:
         return ""
     lines = ["", "## Failed runs", ""]
-    lines += [f"- {r['dataset']} / {r['method']} / seed {r['seed']}: {r.get('error', '')}" for r in failed]
+    lines += [f"- {r['dataset']} / {r[label]} / seed {r['seed']}: {r.get('error', '')}" for r in failed]
     return "\n".join(lines) + "\n"

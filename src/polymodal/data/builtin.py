@@ -5,6 +5,9 @@
 ``synthetic-pid``             :class:`SyntheticPIDDataModule`, preset ``pid`` (3 modalities, PID atoms)
 ``mfeat``                     :class:`MfeatDataModule` (UCI Multiple Features, six views)
 ``basicmotions``              :class:`BasicMotionsDataModule` (accelerometer + gyroscope)
+``xor``                       :class:`XorTriplesDataModule` (contrastive: m2 = m0 XOR m1 with prob. p̂)
+``latin-square``              :class:`LatinSquareDataModule` (contrastive: m2 = T[m0, m1], Q symbols)
+``redundant``                 :class:`RedundantTriplesDataModule` (contrastive: one symbol in all three)
 ============================  ===========================================================
 """
 
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 
 from polymodal.data.basicmotions import BasicMotionsDataModule
+from polymodal.data.contrastive_synthetic import LatinSquareDataModule, RedundantTriplesDataModule, XorTriplesDataModule
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.mfeat import MfeatDataModule
 from polymodal.data.synthetic_pid import SyntheticPIDDataModule
@@ -27,6 +31,9 @@ DATASETS.register("synthetic-imbalance")(partial(SyntheticPIDDataModule, preset=
 DATASETS.register("synthetic-pid")(partial(SyntheticPIDDataModule, preset="pid"))
 DATASETS.register("mfeat")(MfeatDataModule)
 DATASETS.register("basicmotions")(BasicMotionsDataModule)
+DATASETS.register("xor")(XorTriplesDataModule)
+DATASETS.register("latin-square")(LatinSquareDataModule)
+DATASETS.register("redundant")(RedundantTriplesDataModule)
 
 
 def build_datamodule(name: str, **options) -> MultimodalDataModule:

@@ -7,12 +7,17 @@ Synthetic benchmarks with known answers for multimodal contrastive learning
 * **XOR**: ``m0, m1 ∈ {0,1}^d`` with iid fair bits; with probability p̂
   (``xor_probability``) ``m2 = m0 XOR m1`` bitwise, else ``m2 = m0``. Every
   pair is independent for p̂ = 1, yet any two determine the third. Picking
-  ``m2`` from ``m0, m1`` among all 2^d values: chance ``1/2^d``, optimum
-  ``p̂ + (1 − p̂)/2^d``.
+  ``m1`` from ``m0, m2`` among all 2^d values (Symile's task): chance
+  ``1/2^d``, optimum ``p̂ + (1 − p̂)/2^d``; the other two directions have a
+  two-way ambiguity and optimum ``max(p̂, 1 − p̂)·(1 − 2^−d) + 2^−d``
+  (:meth:`XorTriplesDataModule.optimal_top1`).
 * **Latin square**: ``s0, s1`` uniform on ``{0..Q−1}`` and ``s2 = T[s0, s1]``
   for a seeded random Latin square T (Q = 2 gives XOR or XNOR).
   ``I(s0; s2) = I(s1; s2) = 0`` but ``I((s0, s1); s2) = log2 Q``. Every
   split uses the **same** table T, drawn from ``seed``.
+* **Redundant**: one d-bit symbol shared by all three modalities (only
+  redundant information; every pair determines the other exactly), the
+  control on which fused terms should not hurt 1→1 retrieval.
 
 Each symbol is one-hot encoded plus Gaussian noise (``noise``), followed by
 ``distractors`` pure-noise dimensions. Items carry content keys (the integer
@@ -80,18 +85,20 @@ def latin_symbols(count: int, table: np.ndarray, rng: np.random.Generator) -> Sy
 class TripleDataModule(MultimodalDataModule):
     """Shared machinery: split sizes, encoding, keys, seeded streams.
 
+    Subclasses spell out every constructor argument (so the dataset registry
+    and config files see them) and pass them on.
+
     Args:
         train_size, val_size, test_size: samples per split (0 leaves a split out).
         noise: standard deviation of the noise on the one-hot codes.
         distractors: pure-noise dimensions appended to every modality.
-        **kwargs: see :class:`MultimodalDataModule` (batch_size, seed, ...).
+        batch_size, num_workers, modalities, seed: see :class:`MultimodalDataModule`.
     """
 
     levels: int = 2
 
-    def __init__(self, train_size: int = 20000, val_size: int = 2000, test_size: int = 2000, noise: float = 0.1,
-                 distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
-                 modalities: list[str] | None = None, seed: int = 0) -> None:
+    def __init__(self, train_size: int, val_size: int, test_size: int, noise: float, distractors: int,
+                 batch_size: int, num_workers: int, modalities: list[str] | None, seed: int) -> None:
         super().__init__(batch_size, num_workers, modalities, val_fraction=0.0, seed=seed)
         sizes = {"train": train_size, "val": val_size, "test": test_size}
         if any(size < 0 for size in sizes.values()) or not any(sizes.values()):
@@ -123,35 +130,52 @@ class TripleDataModule(MultimodalDataModule):
 
 
 class XorTriplesDataModule(TripleDataModule):
-    """Binary XOR triples with ``bits`` bits per modality and p̂ = ``xor_probability``."""
+    """Binary XOR triples with ``bits`` bits per modality and p̂ = ``xor_probability``
+    (other arguments: :class:`TripleDataModule`)."""
 
-    def __init__(self, bits: int = 5, xor_probability: float = 1.0, **kwargs) -> None:
+    def __init__(self, bits: int = 5, xor_probability: float = 1.0, train_size: int = 20000, val_size: int = 2000, test_size: int = 2000,
+                 noise: float = 0.1, distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
+                 modalities: list[str] | None = None, seed: int = 0) -> None:
         if bits < 1 or not 0.0 <= xor_probability <= 1.0:
             raise PolymodalError(f"xor: need bits >= 1 and 0 <= xor_probability <= 1, got {bits}, {xor_probability}")
         self.bits = bits
         self.xor_probability = xor_probability
-        super().__init__(**kwargs)
+        super().__init__(train_size, val_size, test_size, noise, distractors, batch_size, num_workers, modalities, seed)
 
     def describe(self) -> str:
         return "xor"
 
-    @property
-    def optimal_top1(self) -> float:
-        """The best achievable 2→1 top-1 accuracy ``p̂ + (1 − p̂)/2^d`` for ``m0+m1->m2``."""
-        return self.xor_probability + (1 - self.xor_probability) / 2**self.bits
+    def optimal_top1(self, direction: str = "m0+m2->m1") -> float:
+        """The Bayes-optimal 2→1 top-1 accuracy of ``direction``.
+
+        ``m0+m2->m1``: if ``m2 ≠ m0`` the copy case is ruled out and
+        ``m1 = m0 XOR m2``; otherwise the best guess is ``m1 = 0``, giving
+        ``p̂ + (1 − p̂)/2^d``. ``m0+m1->m2`` and ``m1+m2->m0``: the XOR answer
+        (probability p̂) and the copy answer (1 − p̂) differ unless ``m1 = 0``,
+        giving ``max(p̂, 1 − p̂)·(1 − 2^−d) + 2^−d``.
+        """
+        p, chance = self.xor_probability, 1 / 2**self.bits
+        if direction == "m0+m2->m1":
+            return p + (1 - p) * chance
+        if direction in ("m0+m1->m2", "m1+m2->m0"):
+            return max(p, 1 - p) * (1 - chance) + chance
+        raise PolymodalError(f"xor: unknown direction {direction!r}; choose one of: m0+m2->m1, m0+m1->m2, m1+m2->m0")
 
     def draw(self, count: int, rng: np.random.Generator) -> Symbols:
         return xor_symbols(count, self.bits, self.xor_probability, rng)
 
 
 class LatinSquareDataModule(TripleDataModule):
-    """Q-ary Latin-square triples (``num_symbols`` = Q) sharing one table across splits."""
+    """Q-ary Latin-square triples (``num_symbols`` = Q) sharing one table across splits
+    (other arguments: :class:`TripleDataModule`)."""
 
-    def __init__(self, num_symbols: int = 7, **kwargs) -> None:
+    def __init__(self, num_symbols: int = 7, train_size: int = 10000, val_size: int = 1000, test_size: int = 1000,
+                 noise: float = 0.1, distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
+                 modalities: list[str] | None = None, seed: int = 0) -> None:
         if num_symbols < 2:
             raise PolymodalError(f"latin square: num_symbols must be >= 2, got {num_symbols}")
         self.levels = num_symbols
-        super().__init__(**kwargs)
+        super().__init__(train_size, val_size, test_size, noise, distractors, batch_size, num_workers, modalities, seed)
 
     def describe(self) -> str:
         return "latin-square"
@@ -163,3 +187,23 @@ class LatinSquareDataModule(TripleDataModule):
 
     def draw(self, count: int, rng: np.random.Generator) -> Symbols:
         return latin_symbols(count, self.table, rng)
+
+
+class RedundantTriplesDataModule(TripleDataModule):
+    """One ``bits``-bit symbol shared by all three modalities, each with its own
+    noise (other arguments: :class:`TripleDataModule`)."""
+
+    def __init__(self, bits: int = 5, train_size: int = 10000, val_size: int = 1000, test_size: int = 1000,
+                 noise: float = 0.1, distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
+                 modalities: list[str] | None = None, seed: int = 0) -> None:
+        if bits < 1:
+            raise PolymodalError(f"redundant: bits must be >= 1, got {bits}")
+        self.bits = bits
+        super().__init__(train_size, val_size, test_size, noise, distractors, batch_size, num_workers, modalities, seed)
+
+    def describe(self) -> str:
+        return "redundant"
+
+    def draw(self, count: int, rng: np.random.Generator) -> Symbols:
+        shared = rng.integers(0, 2, size=(count, self.bits))
+        return shared, shared.copy(), shared.copy()

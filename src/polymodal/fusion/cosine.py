@@ -1,4 +1,4 @@
-"""Cosine fusion: the MMCosine head (Xu et al., ICASSP 2023, arXiv 2303.05338, Eq. 4).
+"""Cosine fusion: the MMCosine head (Xu et al., ICASSP 2023, arXiv 2303.05338).
 
 ``g(z) = s · Σ_m cos(z_m, W_m)``: per modality, the L2-normalized features
 are scored against L2-normalized class weights ``W_m`` (``[C, D_m]``), and the
