@@ -26,8 +26,12 @@ def demo_main(argv: Sequence[str]) -> int:
     parser.add_argument("--methods", type=comma_list, default=comma_list(DEMO_METHODS))
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--max_epochs", type=int, default=40)
+    parser.add_argument("--optimizer", default="sgd", choices=("adamw", "sgd"),
+                        help="SGD by default: Adam-type optimizers largely cancel gradient-scaling methods")
+    parser.add_argument("--lr", type=float, default=0.02)
     args = parser.parse_args(argv)
     from polymodal.bench.cli import run_balance
 
     return run_balance(["--datasets", args.dataset, "--methods", ",".join(args.methods),
-                        "--seeds", str(args.seeds), "--max_epochs", str(args.max_epochs), "--out", str(args.out)])
+                        "--seeds", str(args.seeds), "--max_epochs", str(args.max_epochs),
+                        "--optimizer", args.optimizer, "--lr", str(args.lr), "--out", str(args.out)])

@@ -8,6 +8,7 @@ them, logs each one, and calls the method's backward and gradient hooks.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from polymodal.models import ModelOutput, MultimodalClassifier
 from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
 
 OPTIMIZERS = ("adamw", "sgd")
+
+# The CPU shortcut below is deliberate; Lightning would warn about it on every run.
+warnings.filterwarnings("ignore", message="You have overridden `transfer_batch_to_device`")
 
 
 @TASKS.register("supervised")
