@@ -13,24 +13,23 @@ identity or by the data's content keys.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from torch import Tensor
 
 from polymodal.contrastive import build_objective
 from polymodal.contrastive.base import Embeddings
-from polymodal.data.contract import Batch, DataInfo
+from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.eval.retrieval import retrieval_metrics
 from polymodal.models.contrastive import ContrastiveModel
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.registry import TASKS
 
 
 @TASKS.register("contrastive")
-class ContrastiveTask(L.LightningModule):
+class ContrastiveTask(PolymodalTask):
     """Joint embedding of three or more modalities with a contrastive objective.
 
     Args:
@@ -48,6 +47,8 @@ class ContrastiveTask(L.LightningModule):
             DataModule; stored in checkpoints).
     """
 
+    task_name = "contrastive"
+
     def __init__(
         self,
         objective: str = "confu",
@@ -64,10 +65,7 @@ class ContrastiveTask(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["data_info"])
-        if data_info is None:
-            raise PolymodalError("ContrastiveTask needs data_info (the CLI sets it from the data)")
-        info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
-        self.data_info = info.select(modalities) if modalities else info
+        self.data_info = self.resolve_data_info(data_info, modalities)
         self.objective = build_objective(objective, self.data_info.modalities, **(objective_options or {}))
         self.model = ContrastiveModel.from_info(
             self.data_info, encoder, encoder_options, embed_dim=embed_dim,
@@ -76,16 +74,6 @@ class ContrastiveTask(L.LightningModule):
         )
         self._test_outputs: list[dict[str, Any]] = []
 
-    @property
-    def monitor(self) -> tuple[str, str]:
-        """The validation metric that selects the best checkpoint, and its mode."""
-        return "val/loss", "min"
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> ContrastiveTask:
-        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
 
     def forward(self, inputs: dict[str, Tensor]) -> Embeddings:
         return self.model(inputs)
@@ -152,6 +140,3 @@ class ContrastiveTask(L.LightningModule):
                                                               eta_min=self.hparams.min_lr)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
-        checkpoint[TASK_KEY] = "contrastive"

@@ -9,19 +9,18 @@ them, logs each one, and calls the method's backward and gradient hooks.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from torch import Tensor
 
 from polymodal.balance import build_balancer
-from polymodal.data.contract import Batch, DataInfo
+from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.eval.metrics import SupervisedMetrics
 from polymodal.models import ModelOutput, MultimodalClassifier
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.registry import TASKS
 
 OPTIMIZERS = ("adamw", "sgd")
 
@@ -30,7 +29,7 @@ warnings.filterwarnings("ignore", message="You have overridden `transfer_batch_t
 
 
 @TASKS.register("supervised")
-class SupervisedTask(L.LightningModule):
+class SupervisedTask(PolymodalTask):
     """Classification or regression with a balancing method.
 
     Args:
@@ -51,6 +50,8 @@ class SupervisedTask(L.LightningModule):
             from the DataModule; stored in checkpoints).
     """
 
+    task_name = "supervised"
+
     def __init__(
         self,
         method: str = "joint",
@@ -67,10 +68,7 @@ class SupervisedTask(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["data_info"])
-        if data_info is None:
-            raise PolymodalError("SupervisedTask needs data_info (the CLI sets it from the data)")
-        info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
-        self.data_info = info.select(modalities) if modalities else info
+        self.data_info = self.resolve_data_info(data_info, modalities)
         if optimizer not in OPTIMIZERS:
             raise PolymodalError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
         self.balancer = build_balancer(method, **(method_options or {}))
@@ -91,11 +89,6 @@ class SupervisedTask(L.LightningModule):
         """The validation metric that selects the best checkpoint, and its mode."""
         return ("val/loss", "min") if self.data_info.num_classes == 0 else ("val/acc", "max")
 
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> SupervisedTask:
-        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
 
     def forward(self, batch: Batch) -> ModelOutput:
         return self.model(batch["inputs"], batch.get("present"))
@@ -183,6 +176,3 @@ class SupervisedTask(L.LightningModule):
             return torch.optim.SGD(self.parameters(), lr=lr, momentum=0.9, weight_decay=decay)
         return torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=decay)
 
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
-        checkpoint[TASK_KEY] = "supervised"

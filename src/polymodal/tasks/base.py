@@ -1,0 +1,50 @@
+"""What every polymodal task shares: data info, its checkpoint record, the monitor.
+
+A task is sized from the data's :class:`~polymodal.data.DataInfo` (the CLI
+links it from the DataModule). Checkpoints record the data info and the
+task's registry name, so ``polymodal test --ckpt FILE`` rebuilds the right
+task without the training data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import lightning as L
+import torch
+
+from polymodal.data.contract import DataInfo
+from polymodal.errors import PolymodalError
+from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY
+
+
+class PolymodalTask(L.LightningModule):
+    """Base LightningModule of the supervised, contrastive and sleep tasks."""
+
+    task_name: ClassVar[str]
+    """The name the task is registered under in :data:`~polymodal.tasks.registry.TASKS`."""
+
+    def resolve_data_info(self, data_info: DataInfo | dict[str, Any] | None,
+                          modalities: Sequence[str] | None = None) -> DataInfo:
+        """The data info (optionally restricted to ``modalities``); required."""
+        if data_info is None:
+            raise PolymodalError(f"{type(self).__name__} needs data_info (the CLI sets it from the data)")
+        info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        return info.select(modalities) if modalities else info
+
+    @property
+    def monitor(self) -> tuple[str, str]:
+        """The validation metric that selects the best checkpoint, and its mode."""
+        return "val/loss", "min"
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> PolymodalTask:
+        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
+        checkpoint[TASK_KEY] = self.task_name
