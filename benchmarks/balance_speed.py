@@ -35,6 +35,7 @@ METHODS: dict[str, tuple[str, dict, str]] = {  # row label → (method, options,
     "mmcosine": ("mmcosine", {}, "cosine"),
     "mmpareto": ("mmpareto", {}, "late"),
     "mcr": ("mcr", {"permutations": 32}, "late"),
+    "mcr (PD only)": ("mcr", {"permutations": 32, "lambda_con": 0.0, "lambda_ceb": 0.0}, "late"),
     "joint/mid_mlp": ("joint", {}, "mid_mlp"),
     "mcr/mid_mlp": ("mcr", {"permutations": 32}, "mid_mlp"),
 }

@@ -108,3 +108,16 @@ def test_conditions():
         parse_condition("emg_only", ("eeg", "eog"))
     with pytest.raises(PolymodalError, match="given twice"):
         parse_conditions("both,both", ("eeg", "eog"))
+
+
+def test_snr_range_draws_each_level_uniformly_within_it():
+    noise = corruption("gauss_snr-10to10")
+    assert (noise.snr_db, noise.snr_high_db) == (-10.0, 10.0)
+    signal = night_signal()
+    rng = np.random.default_rng(0)
+    levels = []
+    for _ in range(20):
+        added = noise(signal, np.ones(6, bool), EEG_BAND, rng).astype(np.float64) - signal
+        levels.append(10 * np.log10(np.mean(signal.astype(np.float64) ** 2) / np.mean(added**2)))
+    assert -10 <= min(levels) and max(levels) <= 10 and np.ptp(levels) > 5
+    assert corruption("gauss_snr0").snr_high_db is None

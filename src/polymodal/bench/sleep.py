@@ -25,12 +25,14 @@ from rich.progress import Progress
 from polymodal.bench.balance import cached_or_run
 from polymodal.bench.report import Row, aggregate, failures_markdown, format_markdown, write_csv
 from polymodal.bench.sleep_runs import EVALUATION_FILE, SleepProtocol, run_sleep_model
+from polymodal.data.sleep.augment import training_corruptions
 from polymodal.data.sleep.prepare import prepare_cache
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
 from polymodal.errors import PolymodalError
 from polymodal.eval.robustness import parse_conditions
 from polymodal.eval.sleep_plots import noise_curves, plot_confusion, plot_hypnogram, plot_kappa_vs_noise
 from polymodal.models import SLEEP_MODELS
+from polymodal.tasks.sleep import MONITORS
 
 MODELS = ("core", "early", "midlate", "eeg", "eog")
 CONDITIONS = ("both", "eeg_only", "eog_only", "eeg_gauss_snr10", "eeg_gauss_snr0", "eeg_gauss_snr-5",
@@ -58,8 +60,11 @@ def sleep_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", type=json.loads, default={}, help='JSON size overrides, e.g. \'{"d_model": 32}\'')
     parser.add_argument("--unimodal_incomplete", dest="unimodal_complete", action="store_false",
                         help="train the unimodal baselines on the incomplete nights too")
+    parser.add_argument("--train_corruptions", type=comma_list, default=[],
+                        help="corruptions of one modality drawn for a share of the training sequences, "
+                             "e.g. eeg_gauss_snr-5to10,eog_gauss_snr-5to10")
     for f in fields(SleepProtocol):
-        if f.name not in ("sizes", "unimodal_complete"):
+        if f.name not in ("sizes", "unimodal_complete", "train_corruptions"):
             parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name))
     return parser
 
@@ -157,9 +162,13 @@ def run_sleep(argv: Sequence[str]) -> int:
     for model in args.models:
         SLEEP_MODELS.get(model)
     parse_conditions(args.conditions, ("eeg", "eog"))
+    training_corruptions(args.train_corruptions, ("eeg", "eog"))
+    if args.monitor not in MONITORS:
+        raise PolymodalError(f"unknown --monitor {args.monitor!r}; choose one of: {', '.join(MONITORS)}")
     if args.seeds < 1:
         raise PolymodalError(f"--seeds must be >= 1, got {args.seeds}")
-    protocol = SleepProtocol(**{f.name: getattr(args, f.name) for f in fields(SleepProtocol)})
+    protocol = SleepProtocol(**{f.name: getattr(args, f.name) for f in fields(SleepProtocol)
+                                if f.name != "train_corruptions"}, train_corruptions=tuple(args.train_corruptions))
     cache = prepared_cache(args.out, args.source, args.layout, args.nights, args.minutes, args.jobs)
     rows = run_sleep_grid(cache, args.models, args.conditions, list(range(args.seeds)), args.out, protocol)
     paths = write_sleep_report(rows, args.out, args.conditions)

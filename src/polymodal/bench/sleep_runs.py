@@ -1,8 +1,9 @@
 """One run of ``polymodal bench sleep``: train a sleep model under the shared protocol, evaluate it per condition.
 
 Every model (CoRe-Sleep and its baselines, arXiv 2304.06485, Sec. 4.2) is
-trained with the same sizes, optimizer, epochs, early stopping on
-validation κ, batch size and seed. Models that fuse both modalities are
+trained with the same sizes, optimizer, epochs, checkpoint selection and
+early stopping (``monitor``: validation κ of the prediction, or its mean with
+the unimodal heads' κ), training-time corruptions, batch size and seed. Models that fuse both modalities are
 trained on the incomplete data (a share of training nights without EEG, a
 share without EOG); the unimodal baselines see every training night of
 their modality (``unimodal_complete``) or the same incomplete nights. The best validation checkpoint is evaluated under every
@@ -48,6 +49,9 @@ class SleepProtocol:
     missing_eeg_fraction: float = 0.3
     missing_eog_fraction: float = 0.3
     unimodal_complete: bool = True
+    monitor: str = "fused"
+    train_corruption_probability: float = 0.0
+    train_corruptions: tuple[str, ...] = ()
     accelerator: str = "cpu"
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,6 +87,8 @@ def sleep_data(cache: Path, model: str, protocol: SleepProtocol, seed: int) -> S
         test_fraction=protocol.test_fraction,
         missing_eeg_fraction=0.0 if unimodal else protocol.missing_eeg_fraction,
         missing_eog_fraction=0.0 if unimodal else protocol.missing_eog_fraction,
+        train_corruption_probability=protocol.train_corruption_probability,
+        train_corruptions=list(protocol.train_corruptions),
         batch_size=protocol.batch_size, seed=seed,
     )
 
@@ -91,8 +97,8 @@ def train_sleep_model(model: str, data: SleepDataModule, protocol: SleepProtocol
                       seed: int) -> tuple[SleepTask, dict[str, float]]:
     """Fit ``model``; return the best validation checkpoint's task and the training figures."""
     L.seed_everything(seed, verbose=False)
-    task = SleepTask(model=model, preset=protocol.preset, sizes=dict(protocol.sizes), lr=protocol.lr,
-                     weight_decay=protocol.weight_decay, data_info=data.info.to_dict())
+    task = SleepTask(model=model, preset=protocol.preset, sizes=dict(protocol.sizes), monitor=protocol.monitor,
+                     lr=protocol.lr, weight_decay=protocol.weight_decay, data_info=data.info.to_dict())
     metric, mode = task.monitor
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=metric, mode=mode)
     throughput = TrainingThroughput()
@@ -108,7 +114,7 @@ def train_sleep_model(model: str, data: SleepDataModule, protocol: SleepProtocol
         "wall_s": round(time.perf_counter() - start, 1),
         "train_seq_per_s": round(throughput.rate, 2),
         "epochs_trained": trainer.current_epoch,
-        "best_val_kappa": round(float(checkpoint.best_model_score), 4) if checkpoint.best_model_score is not None else None,
+        "best_val_score": round(float(checkpoint.best_model_score), 4) if checkpoint.best_model_score is not None else None,
         "params": sum(p.numel() for p in task.parameters()),
     }
     best = SleepTask.from_checkpoint(checkpoint.best_model_path) if checkpoint.best_model_path else task

@@ -17,6 +17,8 @@ Corruption names (a family and an optional parameter):
   band-pass (noise that entered the recording went through the same filter),
   scaled so that (mean signal power over the night's present epochs) /
   (noise power) = 10^(dB/10); e.g. ``gauss_snr10``, ``gauss_snr0``, ``gauss_snr-5``.
+  ``gauss_snr<low>to<high>`` draws the SNR uniformly in [low, high] dB at
+  each call (training-time augmentation), e.g. ``gauss_snr-5to10``.
 - ``blowup`` / ``blowup_x<F>`` — the amplitude multiplied by F (default 10).
 - ``flat`` — the channel is flat for the whole night.
 - ``dropseg`` / ``dropseg_p<P>`` — P % (default 30) of the night's 5-minute
@@ -62,20 +64,26 @@ class Corruption(Protocol):
 
 @dataclass(frozen=True)
 class GaussianNoise:
-    """Band-limited additive Gaussian noise at ``snr_db`` relative to the present epochs' mean power."""
+    """Band-limited additive Gaussian noise at ``snr_db`` relative to the present epochs' mean power.
+
+    With ``snr_high_db`` set, each call draws the SNR uniformly in
+    ``[snr_db, snr_high_db]`` from ``rng``.
+    """
 
     snr_db: float
     name: str = ""
+    snr_high_db: float | None = None
     erases_epochs: bool = field(default=False, init=False)
 
     def __call__(self, signal: np.ndarray, present: np.ndarray, band: tuple[float, float],
                  rng: np.random.Generator) -> np.ndarray:
         if not present.any():
             return signal.copy()
+        snr_db = self.snr_db if self.snr_high_db is None else rng.uniform(self.snr_db, self.snr_high_db)
         signal_power = float(np.mean(np.square(signal[present], dtype=np.float64)))
         noise = bandpass(rng.standard_normal(signal.size), band).reshape(signal.shape)
         noise_power = float(np.mean(np.square(noise[present])))
-        scale = np.sqrt(signal_power / (noise_power * 10.0 ** (self.snr_db / 10.0)))
+        scale = np.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0)))
         return (signal + scale * noise).astype(signal.dtype)
 
 
@@ -136,7 +144,14 @@ def _parameter(name: str, text: str, prefix: str, default: float | None, form: s
 
 @CORRUPTIONS.register("gauss")
 def _gauss(name: str, parameter: str) -> Corruption:
-    return GaussianNoise(_parameter(name, parameter, "snr", None, "gauss_snr<dB>, e.g. gauss_snr0"), name)
+    match = re.fullmatch(f"snr{_NUMBER}to{_NUMBER}", parameter)
+    if match is None:
+        return GaussianNoise(_parameter(name, parameter, "snr", None,
+                                        "gauss_snr<dB> or gauss_snr<low>to<high>, e.g. gauss_snr0"), name)
+    low, high = float(match.group(1)), float(match.group(2))
+    if low > high:
+        raise PolymodalError(f"corruption {name!r}: the SNR range must run from low to high dB")
+    return GaussianNoise(low, name, snr_high_db=high)
 
 
 @CORRUPTIONS.register("blowup")
@@ -213,8 +228,8 @@ def parse_conditions(text: str | Sequence[str], modalities: Sequence[str]) -> li
 
 
 def snr_of(condition: Condition) -> tuple[str, float] | None:
-    """``(modality, SNR dB)`` of a Gaussian-noise condition, else None."""
+    """``(modality, SNR dB)`` of a Gaussian-noise condition at one SNR, else None."""
     for modality, transform in condition.corrupted.items():
-        if isinstance(transform, GaussianNoise):
+        if isinstance(transform, GaussianNoise) and transform.snr_high_db is None:
             return modality, transform.snr_db
     return None

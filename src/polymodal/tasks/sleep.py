@@ -6,6 +6,12 @@ Batches are sequences of epochs: ``inputs[m]`` is ``[B, L, frames, bins]``,
 trains it with the masked CoRe-Sleep objective
 (:class:`polymodal.models.sleep_losses.SleepLoss`) and evaluates the
 fallback prediction (:func:`polymodal.models.predict`) pooled over all epochs.
+
+Checkpoint selection: ``monitor="fused"`` selects on the κ of that
+prediction (``val/kappa``); ``monitor="all"`` on ``val/kappa_all``, the mean of
+that κ and each unimodal head's κ (on the epochs holding its modality), so
+the EEG-only and EOG-only fallbacks count as much as the fused prediction.
+A model without unimodal heads gets ``val/kappa_all == val/kappa``.
 """
 
 from __future__ import annotations
@@ -34,12 +40,18 @@ from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
 
 STAGES = ("W", "N1", "N2", "N3", "REM")
 SLEEP_MODALITIES = ("eeg", "eog")
+MONITORS = {"fused": "val/kappa", "all": "val/kappa_all"}
+"""Checkpoint-selection rule → the validation metric it maximises."""
 AUXILIARY_DEFAULTS = {"w_uni": 1.0, "w_align": 0.1}
 """CoRe-Sleep's loss weights when not given (a reference checkpoint: w_uni = 1, w_align = 0.1)."""
 
 
 class SleepMetrics(nn.Module):
-    """Pooled accuracy, macro-F1, Cohen's κ, per-stage F1, confusion matrix, unimodal-head accuracy."""
+    """Pooled accuracy, macro-F1, Cohen's κ, per-stage F1, confusion matrix; accuracy and κ of each unimodal head.
+
+    ``<stage>/kappa_all`` is the mean of the pooled κ and the κ of every head
+    that saw an epoch (the pooled κ alone for a model without heads).
+    """
 
     def __init__(self, stage: str, class_names: tuple[str, ...], modalities: tuple[str, ...]) -> None:
         super().__init__()
@@ -56,6 +68,7 @@ class SleepMetrics(nn.Module):
         self.per_class_f1 = MulticlassF1Score(n, average="none")
         self.confusion = MulticlassConfusionMatrix(n)
         self.unimodal = nn.ModuleDict({m: MulticlassAccuracy(n, average="micro") for m in modalities})
+        self.unimodal_kappa = nn.ModuleDict({m: MulticlassCohenKappa(n) for m in modalities})
 
     def update(self, probs: Tensor, output: SleepOutput, target: Tensor, present: dict[str, Tensor]) -> None:
         flat_probs, flat_target = probs.flatten(0, 1), target.flatten()
@@ -65,19 +78,25 @@ class SleepMetrics(nn.Module):
             mask = present[m]
             if bool(mask.any()):
                 metric.update(output.unimodal[m][mask], target[mask])
+                self.unimodal_kappa[m].update(output.unimodal[m][mask], target[mask])
 
     def compute(self) -> tuple[dict[str, Tensor], Tensor]:
         """Scalar metrics keyed ``<stage>/...`` and the ``[C, C]`` confusion matrix (rows: true stage)."""
         scalars = {f"{self.stage}/{k}": v for k, v in self.pooled.compute().items()}
         for name, value in zip(self.class_names, self.per_class_f1.compute(), strict=True):
             scalars[f"{self.stage}/f1/{name}"] = value
+        kappas = [scalars[f"{self.stage}/kappa"]]
         for m, metric in self.unimodal.items():
             if metric.update_count:
                 scalars[f"{self.stage}/acc/{m}"] = metric.compute()
+                scalars[f"{self.stage}/kappa/{m}"] = self.unimodal_kappa[m].compute()
+                kappas.append(scalars[f"{self.stage}/kappa/{m}"])
+        scalars[f"{self.stage}/kappa_all"] = torch.stack(kappas).mean()
         return scalars, self.confusion.compute()
 
     def reset(self) -> None:
-        for metric in (self.pooled, self.per_class_f1, self.confusion, *self.unimodal.values()):
+        for metric in (self.pooled, self.per_class_f1, self.confusion, *self.unimodal.values(),
+                       *self.unimodal_kappa.values()):
             metric.reset()
 
 
@@ -94,6 +113,8 @@ class SleepTask(L.LightningModule):
         w_align: weight of the alignment loss (``None``: 0.1 for ``core``, 0 otherwise).
         class_weights: optional per-stage weights of every cross-entropy.
         align_temperature: temperature of the alignment logits.
+        monitor: checkpoint selection, ``"fused"`` (κ of the prediction, ``val/kappa``) or
+            ``"all"`` (mean of that κ and each unimodal head's κ, ``val/kappa_all``).
         lr: Adam learning rate.
         weight_decay: Adam weight decay (L2, as in the reference).
         data_info: modalities, shapes and classes of the data (set by the CLI;
@@ -109,6 +130,7 @@ class SleepTask(L.LightningModule):
         w_align: float | None = None,
         class_weights: list[float] | None = None,
         align_temperature: float = 0.1,
+        monitor: str = "fused",
         lr: float = 1e-4,
         weight_decay: float = 1e-4,
         data_info: dict[str, Any] | None = None,
@@ -117,6 +139,8 @@ class SleepTask(L.LightningModule):
         self.save_hyperparameters(ignore=["data_info"])
         if data_info is None:
             raise PolymodalError("SleepTask needs data_info (the CLI sets it from the data)")
+        if monitor not in MONITORS:
+            raise PolymodalError(f"unknown monitor {monitor!r}; choose one of: {', '.join(MONITORS)}")
         self.data_info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
         self.model = build_sleep_model(model, self._sizes(preset, dict(sizes or {})), self.data_info.num_classes)
         missing = [m for m in self.model.modalities if m not in self.data_info.shapes]
@@ -158,8 +182,8 @@ class SleepTask(L.LightningModule):
 
     @property
     def monitor(self) -> tuple[str, str]:
-        """The validation metric that selects the best checkpoint, and its mode."""
-        return "val/kappa", "max"
+        """The validation metric that selects the best checkpoint (``monitor`` option), and its mode."""
+        return MONITORS[self.hparams.monitor], "max"
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **overrides: Any) -> SleepTask:

@@ -23,6 +23,8 @@ from polymodal.tasks.base import PolymodalTask
 from polymodal.tasks.registry import TASKS
 
 OPTIMIZERS = ("adamw", "sgd")
+PROGRESS_EVERY = 10
+"""Steps between updates of the training loss in the progress bar."""
 
 # The CPU shortcut below is deliberate; Lightning would warn about it on every run.
 warnings.filterwarnings("ignore", message="You have overridden `transfer_batch_to_device`")
@@ -98,9 +100,9 @@ class SupervisedTask(PolymodalTask):
         output = self(batch)
         self._terms = self.balancer.loss(output, batch, self.model)
         total = torch.stack(list(self._terms.values())).sum()
-        size = len(batch["target"])
-        self.log("train/loss", total, prog_bar=True, batch_size=size)
-        self._log_training_state(self._terms)
+        if self.global_step % PROGRESS_EVERY == 0:  # each self.log call costs about a millisecond
+            self.log("train/loss", total, prog_bar=True, logger=False, batch_size=len(batch["target"]))
+        self._log_training_state({"loss": total, **self._terms})
         return total
 
     def _log_training_state(self, values: dict[str, Tensor | float]) -> None:

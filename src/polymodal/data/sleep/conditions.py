@@ -21,9 +21,30 @@ from polymodal.data.sleep.dataset import SleepSequenceDataset
 from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_spectrograms
 from polymodal.data.sleep.stats import MODALITIES
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import Condition, flat_epochs
+from polymodal.eval.robustness import Condition, Corruption, flat_epochs
 
 BANDS = {"eeg": EEG_BAND, "eog": EOG_BAND}
+
+
+def corrupted_epochs(base: SleepSequenceDataset, night: int, epochs: slice, modality: str, transform: Corruption,
+                     rng: np.random.Generator, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised spectrograms ``[n, 29, 128]`` and presence ``[n]`` of ``epochs`` of a night of ``base``
+    with ``modality`` corrupted by ``transform`` (its band-passed 100 Hz signal, then the flat-epoch
+    rule, STFT and training-set z-score); ``label`` names the corruption in messages.
+    """
+    arrays = open_night(base.paths[night])
+    key = f"signal_{modality}"
+    if key not in arrays:
+        raise PolymodalError(f"{base.paths[night].name}: no stored {modality.upper()} signal to corrupt; "
+                             f"prepare the cache again with this version of polymodal")
+    mask = np.array(arrays[f"present_{modality}"][epochs]) & (base.missing[night] != modality)
+    signal = transform(np.array(arrays[key][epochs]), mask, BANDS[modality], rng)
+    mask &= ~flat_epochs(signal)
+    x = np.zeros((len(signal), *base.shapes()[modality][1:]), dtype=np.float32)
+    x[mask] = base.stats.normalize(modality, epoch_spectrograms(signal[mask].reshape(-1), int(mask.sum())))
+    if not np.isfinite(x).all():
+        raise PolymodalError(f"{base.paths[night].name}: {label!r} gives a non-finite {modality.upper()} spectrogram")
+    return x, mask
 
 
 class ConditionDataset(Dataset):
@@ -48,22 +69,12 @@ class ConditionDataset(Dataset):
         if self._night is not None and self._night[0] == night:
             return self._night[1], self._night[2]
         arrays = open_night(self.base.paths[night])
+        epochs = slice(0, len(arrays["y"]))
         inputs, present = {}, {}
         for m, transform in self.condition.corrupted.items():
-            key = f"signal_{m}"
-            if key not in arrays:
-                raise PolymodalError(f"{self.base.paths[night].name}: no stored {m.upper()} signal to corrupt; "
-                                     f"prepare the cache again with this version of polymodal")
-            mask = np.array(arrays[f"present_{m}"]) & (self.base.missing[night] != m)
             rng = np.random.default_rng([self.seed, night, MODALITIES.index(m)])
-            signal = transform(np.array(arrays[key]), mask, BANDS[m], rng)
-            mask &= ~flat_epochs(signal)
-            x = np.zeros((len(signal), *self.base.shapes()[m][1:]), dtype=np.float32)
-            x[mask] = self.base.stats.normalize(m, epoch_spectrograms(signal[mask].reshape(-1), int(mask.sum())))
-            if not np.isfinite(x).all():
-                raise PolymodalError(f"{self.base.paths[night].name}: condition {self.condition.name!r} "
-                                     f"gives a non-finite {m.upper()} spectrogram")
-            inputs[m], present[m] = x, mask
+            inputs[m], present[m] = corrupted_epochs(self.base, night, epochs, m, transform, rng,
+                                                     self.condition.name)
         self._night = (night, inputs, present)
         return inputs, present
 

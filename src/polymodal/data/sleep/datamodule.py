@@ -4,8 +4,10 @@ Splits are by subject (CoRe-Sleep, arXiv 2304.06485: SHHS-1 fold 0 holds
 3,724 / 100 / 1,639 subjects), drawn with a seed or read from a JSON file
 ``{"train": [night ids], "val": [...], "test": [...]}``. Training nights
 can be made to miss EEG or EOG entirely (a chosen fraction each, disjoint
-nights) to train one model on incomplete data. Spectrograms are z-scored
-with statistics of the training nights (saved in the cache).
+nights) to train one model on incomplete data, and a share of the training
+sequences can have one modality corrupted (noise, modality still present;
+:mod:`polymodal.data.sleep.augment`). Spectrograms are z-scored with
+statistics of the training nights (saved in the cache).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from polymodal.data.datamodule import MultimodalDataModule
+from polymodal.data.sleep.augment import CorruptedTrainingDataset, training_corruptions
 from polymodal.data.sleep.cache import night_path, prepared_nights, read_texts
 from polymodal.data.sleep.dataset import SleepSequenceDataset
-from polymodal.data.sleep.stats import training_stats
+from polymodal.data.sleep.stats import MODALITIES, training_stats
 from polymodal.errors import PolymodalError
 
 DEFAULT_VAL_FRACTION = 0.1
@@ -76,6 +79,11 @@ class SleepDataModule(MultimodalDataModule):
             ids, used instead of the seeded split (``val_fraction`` is then unused).
         missing_eeg_fraction: share of training nights without EEG.
         missing_eog_fraction: share of training nights without EOG (disjoint from the former).
+        train_corruption_probability: share of training sequences given one corruption
+            (drawn anew each time a sequence is served).
+        train_corruptions: ``<modality>_<corruption>`` names drawn from uniformly (among
+            those whose modality the sequence holds), e.g. ``["eeg_gauss_snr-5to10",
+            "eog_gauss_snr-5to10"]``; see :mod:`polymodal.eval.robustness`.
         batch_size, num_workers, modalities, val_fraction, seed: as in
             :class:`~polymodal.data.datamodule.MultimodalDataModule`; the
             validation split is drawn by subject.
@@ -91,6 +99,8 @@ class SleepDataModule(MultimodalDataModule):
         split_file: str | None = None,
         missing_eeg_fraction: float = 0.0,
         missing_eog_fraction: float = 0.0,
+        train_corruption_probability: float = 0.0,
+        train_corruptions: list[str] | None = None,
         batch_size: int = 16,
         num_workers: int = 0,
         modalities: list[str] | None = None,
@@ -100,7 +110,8 @@ class SleepDataModule(MultimodalDataModule):
         super().__init__(batch_size=batch_size, num_workers=num_workers, modalities=modalities,
                          val_fraction=0.0 if split_file else val_fraction, seed=seed)
         for name, fraction in (("missing_eeg_fraction", missing_eeg_fraction), ("missing_eog_fraction", missing_eog_fraction),
-                               ("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+                               ("test_fraction", test_fraction), ("val_fraction", val_fraction),
+                               ("train_corruption_probability", train_corruption_probability)):
             if not 0.0 <= fraction <= 1.0:
                 raise PolymodalError(f"{name} must lie in [0, 1], got {fraction}")
         if missing_eeg_fraction + missing_eog_fraction > 1.0:
@@ -112,6 +123,10 @@ class SleepDataModule(MultimodalDataModule):
         self.test_fraction = test_fraction
         self.split_file = split_file
         self.missing_fractions = {"eeg": missing_eeg_fraction, "eog": missing_eog_fraction}
+        self.train_corruption_probability = train_corruption_probability
+        self.train_corruptions = training_corruptions(train_corruptions or [], MODALITIES)
+        if train_corruption_probability > 0 and not self.train_corruptions:
+            raise PolymodalError("train_corruption_probability > 0 needs train_corruptions, e.g. ['eeg_gauss_snr-5to10']")
 
     def describe(self) -> str:
         return f"sleep cache {self.cache_dir}"
@@ -133,7 +148,7 @@ class SleepDataModule(MultimodalDataModule):
         n_eog = round(len(order) * self.missing_fractions["eog"])
         return {**{night: "eeg" for night in order[:n_eeg]}, **{night: "eog" for night in order[n_eeg:n_eeg + n_eog]}}
 
-    def build_splits(self) -> dict[str, SleepSequenceDataset]:
+    def build_splits(self) -> dict[str, SleepSequenceDataset | CorruptedTrainingDataset]:
         nights = self.night_splits()
         stats = training_stats(self.cache_dir, nights["train"])
         datasets = {}
@@ -143,4 +158,7 @@ class SleepDataModule(MultimodalDataModule):
                 self.cache_dir, ids, stats, self.seq_len, self.train_stride if train else self.eval_stride,
                 missing=self.missing_nights(ids) if train else None, source=f"{self.cache_dir.name}/{split}",
             )
+        if self.train_corruption_probability > 0 and "train" in datasets:
+            datasets["train"] = CorruptedTrainingDataset(datasets["train"], self.train_corruptions,
+                                                         self.train_corruption_probability)
         return datasets
