@@ -16,10 +16,8 @@ A model without unimodal heads gets ``val/kappa_all == val/kappa``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
@@ -30,13 +28,14 @@ from torchmetrics.classification import (
     MulticlassF1Score,
 )
 
-from polymodal.data.contract import Batch, DataInfo
+from polymodal.data.contract import Batch
 from polymodal.encoders.sleep_transformer import SleepSizes
 from polymodal.errors import PolymodalError
 from polymodal.models import SleepOutput, build_sleep_model, predict
 from polymodal.models.sleep_losses import SleepLoss, check_class_weights
 from polymodal.models.sleep_output import epoch_masks
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.registry import TASKS
 
 STAGES = ("W", "N1", "N2", "N3", "REM")
 SLEEP_MODALITIES = ("eeg", "eog")
@@ -101,7 +100,7 @@ class SleepMetrics(nn.Module):
 
 
 @TASKS.register("sleep")
-class SleepTask(L.LightningModule):
+class SleepTask(PolymodalTask):
     """Train and evaluate a sleep-staging model on sequences of epochs.
 
     Args:
@@ -121,6 +120,8 @@ class SleepTask(L.LightningModule):
             the frames × bins of each epoch come from the shapes' last two axes).
     """
 
+    task_name = "sleep"
+
     def __init__(
         self,
         model: str = "core",
@@ -137,11 +138,9 @@ class SleepTask(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["data_info"])
-        if data_info is None:
-            raise PolymodalError("SleepTask needs data_info (the CLI sets it from the data)")
         if monitor not in MONITORS:
             raise PolymodalError(f"unknown monitor {monitor!r}; choose one of: {', '.join(MONITORS)}")
-        self.data_info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        self.data_info = self.resolve_data_info(data_info)
         self.model = build_sleep_model(model, self._sizes(preset, dict(sizes or {})), self.data_info.num_classes)
         missing = [m for m in self.model.modalities if m not in self.data_info.shapes]
         if missing:
@@ -185,11 +184,6 @@ class SleepTask(L.LightningModule):
         """The validation metric that selects the best checkpoint (``monitor`` option), and its mode."""
         return MONITORS[self.hparams.monitor], "max"
 
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> SleepTask:
-        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
 
     def _masks(self, batch: Batch) -> dict[str, Tensor]:
         return epoch_masks(batch["inputs"], batch.get("present"), self.model.modalities, self.model.sizes)
@@ -241,6 +235,3 @@ class SleepTask(L.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
 
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
-        checkpoint[TASK_KEY] = "sleep"
