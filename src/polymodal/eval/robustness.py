@@ -38,7 +38,6 @@ from typing import Protocol
 
 import numpy as np
 
-from polymodal.data.sleep.signal import bandpass
 from polymodal.errors import PolymodalError
 from polymodal.registry import Registry
 
@@ -81,6 +80,9 @@ class GaussianNoise:
             return signal.copy()
         snr_db = self.snr_db if self.snr_high_db is None else rng.uniform(self.snr_db, self.snr_high_db)
         signal_power = float(np.mean(np.square(signal[present], dtype=np.float64)))
+        # imported here: the sleep data package imports this module (training-time corruption)
+        from polymodal.data.sleep.signal import bandpass
+
         noise = bandpass(rng.standard_normal(signal.size), band).reshape(signal.shape)
         noise_power = float(np.mean(np.square(noise[present])))
         scale = np.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0)))
