@@ -24,6 +24,9 @@ SHORT_FORMS = {
     "--modality": "--model.modalities",
 }
 
+MODEL_OPTION_GROUPS = ("--method_options", "--objective_options", "--encoder_options", "--fusion_options")
+"""``--method_options.alpha 1`` is ``--model.method_options.alpha 1`` (and likewise for the others)."""
+
 TASK_CLASSES = {
     "supervised": "polymodal.tasks.SupervisedTask",
     "contrastive": "polymodal.tasks.ContrastiveTask",
@@ -60,6 +63,8 @@ def expand_short_forms(argv: Sequence[str]) -> list[str]:
                 out += [SHORT_FORMS[key], f"[{value}]"]
             else:
                 out += [SHORT_FORMS[key], value]
+        elif key.split(".")[0] in MODEL_OPTION_GROUPS:
+            out.append("--model." + args[i][2:])
         else:
             out.append(args[i])
         i += 1
