@@ -100,3 +100,25 @@ def test_bench_contrastive_writes_rows_table_and_xor_figure_and_skips_finished_r
 def test_bench_contrastive_rejects_bad_names_before_training(argv, message, tmp_path):
     with pytest.raises(PolymodalError, match=message):
         run_contrastive(["--out", str(tmp_path), *argv])
+
+
+def test_fit_reports_linear_probes_on_labelled_data(tmp_path) -> None:
+    from polymodal.cli import main
+
+    rng = np.random.default_rng(0)
+
+    def split(n: int) -> str:
+        y = rng.integers(0, 3, n)
+        path = tmp_path / f"split{n}.npz"
+        np.savez(path, a=(rng.normal(size=(n, 4)) + 2 * y[:, None]).astype(np.float32),
+                 b=rng.normal(size=(n, 3)).astype(np.float32), c=rng.normal(size=(n, 2)).astype(np.float32), y=y)
+        return str(path)
+
+    out = tmp_path / "run"
+    assert main(["fit", "--task", "contrastive", "--objective", "confu", "--data.train", split(200),
+                 "--data.test", split(100), "--max_epochs", "1", "--out", str(out),
+                 "--trainer.enable_progress_bar", "false"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    probes = {k: v for k, v in metrics.items() if k.startswith("test/probe/")}
+    assert set(probes) == {f"test/probe/{n}/acc" for n in ("a", "b", "c", "a+b", "a+c", "b+c")}
+    assert probes["test/probe/a/acc"] > 0.8 > probes["test/probe/b/acc"]  # only `a` carries the label

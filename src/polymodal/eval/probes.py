@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,9 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from polymodal.errors import PolymodalError
+
+if TYPE_CHECKING:
+    from polymodal.contrastive.base import Embeddings
 
 
 def fit_linear_probe(features: Tensor, labels: Tensor, num_classes: int, l2: float = 1e-4,
@@ -78,3 +82,27 @@ def embed_loader(model: nn.Module, loader: DataLoader, modalities: Sequence[str]
         targets.append(batch["target"].cpu())
     model.train(was_training)
     return torch.cat(embeddings), torch.cat(targets)
+
+
+def probe_accuracies(model: nn.Module, train_loader: DataLoader, test: Embeddings, test_labels: Tensor,
+                     num_classes: int) -> dict[str, float]:
+    """Linear-probe test accuracy of every unimodal and fused embedding.
+
+    The probes are fit on ``model``'s frozen embeddings of the training
+    loader; names are the modality (``m0``) or the pair (``m0+m1``).
+    """
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        parts = [(model({m: batch["inputs"][m] for m in model.modalities}), batch["target"]) for batch in train_loader]
+    model.train(was_training)
+    train_labels = torch.cat([y for _, y in parts]).cpu()
+    named_test = {**test.unimodal, **{"+".join(pair): z for pair, z in test.fused.items()}}
+    accuracies = {}
+    for name, test_features in named_test.items():
+        pair = tuple(name.split("+"))
+        train_features = torch.cat([(e.fused[pair] if len(pair) == 2 else e.unimodal[name]) for e, _ in parts]).cpu()
+        with torch.inference_mode(False), torch.enable_grad():  # Lightning tests under inference mode
+            accuracies[name] = linear_probe_accuracy(train_features.clone(), train_labels.clone(),
+                                                     test_features.clone(), test_labels.clone(), num_classes)
+    return accuracies

@@ -22,6 +22,7 @@ from polymodal.contrastive import build_objective
 from polymodal.contrastive.base import Embeddings
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
+from polymodal.eval.probes import probe_accuracies
 from polymodal.eval.retrieval import retrieval_metrics
 from polymodal.models.contrastive import ContrastiveModel
 from polymodal.tasks.base import PolymodalTask
@@ -42,6 +43,10 @@ class ContrastiveTask(PolymodalTask):
         lr: initial learning rate of AdamW.
         weight_decay: AdamW weight decay.
         min_lr: learning rate at the end of the cosine decay.
+        linear_probe: at test, when the data has class labels and a training
+            split, fit a linear probe on the frozen training embeddings of
+            every modality and fused pair and report its test accuracy
+            (``test/probe/<name>/acc``).
         modalities: use only these modalities of the data (default: all).
         data_info: modalities and shapes of the data (set by the CLI from the
             DataModule; stored in checkpoints).
@@ -60,6 +65,7 @@ class ContrastiveTask(PolymodalTask):
         lr: float = 1e-4,
         weight_decay: float = 1e-4,
         min_lr: float = 1e-6,
+        linear_probe: bool = True,
         modalities: list[str] | None = None,
         data_info: dict[str, Any] | None = None,
     ) -> None:
@@ -113,6 +119,7 @@ class ContrastiveTask(PolymodalTask):
             "fused": {p: z.detach().cpu() for p, z in embeddings.fused.items()},
             "present": {m: batch["present"][m].cpu() for m in modalities if m in batch.get("present", {})},
             "keys": {m: batch["keys"][m].cpu() for m in modalities if m in batch.get("keys", {})},
+            "target": batch["target"].cpu(),
         })
 
     def on_test_epoch_start(self) -> None:
@@ -129,6 +136,18 @@ class ContrastiveTask(PolymodalTask):
         embeddings = Embeddings(gather("unimodal"), gather("fused"))
         metrics = retrieval_metrics(embeddings, self.objective.pair_scores, gather("present"), gather("keys"))
         self.log_dict({f"test/retrieval/{k}": v for k, v in metrics.items()})
+        train = self._training_loader()
+        if train is not None:
+            targets = torch.cat([o["target"] for o in outputs])
+            accuracies = probe_accuracies(self.model, train, embeddings, targets, self.data_info.num_classes)
+            self.log_dict({f"test/probe/{name}/acc": acc for name, acc in accuracies.items()})
+
+    def _training_loader(self):
+        """The training split's loader when a linear probe can be fit (labels, a train split), else None."""
+        data = getattr(self.trainer, "datamodule", None)
+        if not self.hparams.linear_probe or self.data_info.num_classes < 2 or data is None:
+            return None
+        return data.dataloader("train") if data.has_split("train") else None
 
     # --- setup -------------------------------------------------------------------
     def configure_optimizers(self) -> dict[str, Any]:
