@@ -16,7 +16,7 @@ from pathlib import Path
 from polymodal.bench.cli import comma_list
 
 DEMO_DATASET = "mfeat:fou+kar+mor"
-DEMO_METHODS = "unimodal,ensemble,joint,multiloss,mlb,mcr"
+DEMO_METHODS = "unimodal,ensemble,joint,multiloss,ogm_ge,agm,mlb,mcr"
 
 
 def demo_main(argv: Sequence[str]) -> int:
@@ -24,7 +24,7 @@ def demo_main(argv: Sequence[str]) -> int:
     parser.add_argument("--out", type=Path, default=Path("demo_out"))
     parser.add_argument("--dataset", default=DEMO_DATASET, help="NAME:view+view of a built-in dataset")
     parser.add_argument("--methods", type=comma_list, default=comma_list(DEMO_METHODS))
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max_epochs", type=int, default=30)
     parser.add_argument("--optimizer", default="sgd", choices=("adamw", "sgd"),
                         help="SGD by default: Adam-type optimizers largely cancel gradient-scaling methods")
