@@ -16,7 +16,8 @@ from polymodal.errors import PolymodalError
 USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep} ...
 
   fit       train a model (--config FILE, dotted overrides, short forms
-            --method --fusion --encoder --task --max_epochs --seed --out)
+            --method --fusion --encoder --task --objective --dataset
+            --modality --method_options.* --max_epochs --seed --out)
   validate  evaluate a checkpoint on validation data (--ckpt FILE --data.val FILE)
   test      evaluate a checkpoint on test data (--ckpt FILE --data.test FILE --out DIR)
   demo      the README's demo: balancing methods on UCI Multiple Features
