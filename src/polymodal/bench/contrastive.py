@@ -27,13 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
 from rich.progress import Progress
 
 from polymodal.bench.balance import cached_or_run
 from polymodal.bench.contrastive_figure import xor_figure
 from polymodal.bench.datasets import DatasetSpec
+from polymodal.bench.protocol import bench_trainer
 from polymodal.bench.report import Row
 from polymodal.data.builtin import build_datamodule
 from polymodal.errors import PolymodalError
@@ -138,11 +137,7 @@ def fit_and_test(task: ContrastiveTask, data: L.LightningDataModule, protocol: C
                  run_dir: Path, seed: int) -> tuple[dict[str, float], float]:
     """Train for ``max_epochs``, keep the best validation loss, test it; (metrics, train seconds)."""
     L.seed_everything(seed, verbose=False)
-    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", mode="min")
-    trainer = L.Trainer(max_epochs=protocol.max_epochs, accelerator=protocol.accelerator, devices=1,
-                        callbacks=[checkpoint], logger=CSVLogger(run_dir, name="", version=""),
-                        default_root_dir=run_dir, enable_progress_bar=False, enable_model_summary=False,
-                        log_every_n_steps=10)
+    trainer, checkpoint = bench_trainer(task, run_dir, protocol.max_epochs, protocol.accelerator, patience=None)
     start = time.perf_counter()
     trainer.fit(task, datamodule=data)
     wall = time.perf_counter() - start

@@ -15,7 +15,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from polymodal.data.datamodule import MultimodalDataModule
@@ -61,24 +61,36 @@ class RunResult:
     wall_s: float
 
 
-def train_and_test(
-    task: L.LightningModule, data: MultimodalDataModule, protocol: Protocol, run_dir: Path, seed: int
-) -> RunResult:
-    """Fit ``task`` under ``protocol``, then test the best validation checkpoint."""
-    L.seed_everything(seed, verbose=False)
+def bench_trainer(task: L.LightningModule, run_dir: Path, max_epochs: int, accelerator: str,
+                  patience: int | None, *callbacks: Callback) -> tuple[L.Trainer, ModelCheckpoint]:
+    """The Trainer of one benchmark run and its best-checkpoint callback.
+
+    The checkpoint follows the task's ``monitor``; ``patience`` (epochs) adds
+    early stopping on the same metric; logs go to ``run_dir/metrics.csv``.
+    """
     metric, mode = task.monitor
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=metric, mode=mode)
+    stopping = [EarlyStopping(metric, mode=mode, patience=patience)] if patience is not None else []
     trainer = L.Trainer(
-        max_epochs=protocol.max_epochs,
-        accelerator=protocol.accelerator,
+        max_epochs=max_epochs,
+        accelerator=accelerator,
         devices=1,
-        callbacks=[checkpoint, EarlyStopping(metric, mode=mode, patience=protocol.patience)],
+        callbacks=[checkpoint, *stopping, *callbacks],
         logger=CSVLogger(run_dir, name="", version=""),
         default_root_dir=run_dir,
         enable_progress_bar=False,
         enable_model_summary=False,
         log_every_n_steps=10,
     )
+    return trainer, checkpoint
+
+
+def train_and_test(
+    task: L.LightningModule, data: MultimodalDataModule, protocol: Protocol, run_dir: Path, seed: int
+) -> RunResult:
+    """Fit ``task`` under ``protocol``, then test the best validation checkpoint."""
+    L.seed_everything(seed, verbose=False)
+    trainer, checkpoint = bench_trainer(task, run_dir, protocol.max_epochs, protocol.accelerator, protocol.patience)
     start = time.perf_counter()
     trainer.fit(task, datamodule=data)
     wall = time.perf_counter() - start

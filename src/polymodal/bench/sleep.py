@@ -121,8 +121,7 @@ def write_sleep_report(rows: Sequence[Row], out: Path, conditions: Sequence[str]
     sections.append("## Training (CPU sequences per second over the training steps)\n\n"
                     + format_markdown(speed, ["dataset", "model"], ["train_seq_per_s", "wall_s", "epochs_trained"],
                                       best_within="dataset"))
-    paths["md"].write_text("\n".join(sections) + failures_markdown(
-        [{**r, "method": r["model"]} for r in rows]))
+    paths["md"].write_text("\n".join(sections) + failures_markdown(rows, label="model"))
     paths.update(sleep_figures(rows, out))
     return paths
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.callbacks import Callback
 
+from polymodal.bench.protocol import bench_trainer
 from polymodal.data.sleep.datamodule import SleepDataModule
 from polymodal.eval.robustness import parse_conditions
 from polymodal.eval.sleep_eval import ConditionResult, applicable, evaluate_condition, held_out_windows
@@ -99,15 +99,9 @@ def train_sleep_model(model: str, data: SleepDataModule, protocol: SleepProtocol
     L.seed_everything(seed, verbose=False)
     task = SleepTask(model=model, preset=protocol.preset, sizes=dict(protocol.sizes), monitor=protocol.monitor,
                      lr=protocol.lr, weight_decay=protocol.weight_decay, data_info=data.info.to_dict())
-    metric, mode = task.monitor
-    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=metric, mode=mode)
     throughput = TrainingThroughput()
-    trainer = L.Trainer(
-        max_epochs=protocol.max_epochs, accelerator=protocol.accelerator, devices=1,
-        callbacks=[checkpoint, EarlyStopping(metric, mode=mode, patience=protocol.patience), throughput],
-        logger=CSVLogger(run_dir, name="", version=""), default_root_dir=run_dir,
-        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=10,
-    )
+    trainer, checkpoint = bench_trainer(task, run_dir, protocol.max_epochs, protocol.accelerator, protocol.patience,
+                                        throughput)
     start = time.perf_counter()
     trainer.fit(task, datamodule=data)
     figures = {
