@@ -1,8 +1,10 @@
 """Training-step time of each balancing method relative to joint training.
 
 Every method runs on the same model architecture (same seed), the same batch
-and the same optimizer; one step = forward, the method's loss, its backward,
-its gradient hook and an AdamW step. Methods are timed in interleaved rounds
+and the same optimizer; one step = forward, the method's loss, its per-term
+gradients (MMPareto), the backward pass, its once-per-step gradient change
+(``Balancer.step``) and an AdamW step — the hooks
+:class:`~polymodal.tasks.SupervisedTask` calls, on one process. Methods are timed in interleaved rounds
 (one step of each in turn, rotating the order) so that machine load affects them alike; the median step time is reported as
 a ratio to ``joint``. Targets: MLB and OGM-GE ≤ 1.10×, MCR (P = 32) ≤ 2.0×.
 
@@ -19,7 +21,7 @@ import time
 
 import torch
 
-from polymodal.balance import build_balancer
+from polymodal.balance import ModelView, StepContext, build_balancer
 from polymodal.data.contract import DataInfo
 from polymodal.models.classifier import MultimodalClassifier
 
@@ -48,17 +50,20 @@ def build(label: str, info: DataInfo, hidden: int):
     torch.manual_seed(0)
     model = MultimodalClassifier.from_info(info, fusion=fusion, encoder_options={"hidden_dim": hidden, "dropout": 0.0})
     balancer = build_balancer(method, **options)
-    balancer.check(model)
+    view = ModelView(model)
+    balancer.setup(view)
     optimizer = torch.optim.AdamW(list(model.parameters()) + list(balancer.parameters()), lr=1e-3)
-    return model, balancer, optimizer
+    return model, view, balancer, optimizer
 
 
-def train_step(model, balancer, optimizer, batch) -> None:
+def train_step(model, view, balancer, optimizer, batch) -> None:
     optimizer.zero_grad(set_to_none=True)
+    context = StepContext()
     output = model(batch["inputs"], batch["present"])
-    terms = balancer.loss(output, batch, model)
-    balancer.backward(torch.stack(list(terms.values())).sum(), terms, model)
-    balancer.after_backward(model)
+    result = balancer.loss(output, batch, view, context)
+    statistics = {**result.statistics, **balancer.term_gradients(result.terms, view)}
+    result.total.backward()
+    balancer.step(statistics, view, context)
     optimizer.step()
 
 

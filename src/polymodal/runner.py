@@ -94,8 +94,9 @@ def run_fit(argv: Sequence[str]) -> dict[str, float]:
     stage = "test" if data.has_split("test") else "validate"
     results = getattr(trainer, stage)(task, datamodule=data, ckpt_path=best, verbose=False)
     metrics = as_floats(results[0]) if results else {}
-    path = write_metrics(Path(cli.config_init["out"]), metrics)
-    print_summary(metrics, f"best checkpoint: {best}", f"metrics: {path}")
+    if trainer.is_global_zero:  # under DDP every process runs this function; one writes the results
+        path = write_metrics(Path(cli.config_init["out"]), metrics)
+        print_summary(metrics, f"best checkpoint: {best}", f"metrics: {path}")
     return metrics
 
 

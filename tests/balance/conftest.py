@@ -9,6 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from polymodal.balance.base import Balancer
+from polymodal.balance.context import StepContext
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import DataInfo
 from polymodal.models.classifier import MultimodalClassifier
 
@@ -41,18 +43,28 @@ def make_batch(count: int = 2, size: int = 8, classes: int = CLASSES, seed: int 
     return {"inputs": inputs, "target": target, "present": {m: torch.ones(size, dtype=torch.bool) for m in inputs}}
 
 
-def step(balancer: Balancer, model: nn.Module, batch: dict) -> tuple[dict[int, Tensor], dict[str, Tensor], dict[str, float]]:
-    """One training step without the optimizer: ``({id(param): grad}, terms, logged state)``."""
+def setup(balancer: Balancer, model: MultimodalClassifier) -> Balancer:
+    balancer.setup(ModelView(model))
+    return balancer
+
+
+def step(balancer: Balancer, model: MultimodalClassifier, batch: dict) -> tuple[dict[int, Tensor], dict[str, Tensor], dict[str, float]]:
+    """One process, one micro-batch, no optimizer: ``({id(param): grad}, terms, logged state)``.
+
+    For the formulas of single methods; how the hooks compose under
+    accumulation, AMP and DDP is tested through Lightning in ``tests/scale``.
+    """
+    view, context = ModelView(model), StepContext()
     model.zero_grad(set_to_none=True)
     balancer.zero_grad(set_to_none=True)
     output = model(batch["inputs"], batch["present"])
-    terms = balancer.loss(output, batch, model)
-    total = torch.stack(list(terms.values())).sum()
-    balancer.backward(total, terms, model)
-    state = balancer.after_backward(model)
+    result = balancer.loss(output, batch, view, context)
+    statistics = {**result.statistics, **balancer.term_gradients(result.terms, view)}
+    result.total.backward()
+    state = {**result.logs, **balancer.step(statistics, view, context)}
     params = list(model.parameters()) + list(balancer.parameters())
     grads = {id(p): (torch.zeros_like(p) if p.grad is None else p.grad.clone()) for p in params}
-    return grads, terms, state
+    return grads, result.terms, {k: float(v) for k, v in state.items()}
 
 
 def changed(before: dict[int, Tensor], after: dict[int, Tensor], params) -> bool:
@@ -67,6 +79,6 @@ def ids(params) -> set[int]:
 @pytest.fixture
 def kit() -> SimpleNamespace:
     return SimpleNamespace(
-        make_info=make_info, make_model=make_model, make_batch=make_batch, step=step,
+        make_info=make_info, make_model=make_model, make_batch=make_batch, step=step, setup=setup,
         changed=changed, ids=ids, modality_names=modality_names,
     )

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from polymodal.balance import build_balancer
-from polymodal.balance.mcr_terms import draw_permutations, js_divergence
+from polymodal.balance import ModelView, StepContext, build_balancer
+from polymodal.balance.mcr_terms import draw_permutations, game_regularizer, js_divergence
 from polymodal.errors import PolymodalError
 
 NO_EXTRAS = {"lambda_pd": 0.0, "lambda_con": 0.0, "lambda_ceb": 0.0}
@@ -36,14 +36,13 @@ def test_game_gradients_match_the_explicit_formula(game, count, fusion, kit):
     model, batch = kit.make_model(count, fusion=fusion), kit.make_batch(count)
     model.eval()  # no dropout in the head: both computations see the same function
     balancer = build_balancer("mcr", game=game, permutations=4, lambda_con=0.0, lambda_ceb=0.0)
-    balancer.check(model)
+    kit.setup(balancer, model)
     params = list(model.parameters())
-    torch.manual_seed(7)
     features = model(batch["inputs"]).features
-    value = balancer.competition(model, features, batch["present"], batch["target"])
+    divergences = balancer.divergences(ModelView(model), features, batch["present"], batch["target"], StepContext())
+    value = game_regularizer(divergences, balancer.sets, game)
     got = torch.autograd.grad(value, params, allow_unused=True)
-    torch.manual_seed(7)
-    perms = draw_permutations(4, 8, "any")
+    perms = draw_permutations(4, 8, "any", StepContext().generator())
     features = model(batch["inputs"]).features
     expected_value = game_by_hand(model, features, perms, game)
     expected = torch.autograd.grad(expected_value, params, allow_unused=True)
@@ -55,7 +54,7 @@ def test_game_gradients_match_the_explicit_formula(game, count, fusion, kit):
 
 def checked(model, **options):
     balancer = build_balancer("mcr", **options)
-    balancer.check(model)
+    balancer.setup(ModelView(model))
     return balancer
 
 
@@ -86,7 +85,7 @@ def test_ceb_term_reaches_decoder_and_encoders_not_heads(kit):
     model, batch = kit.make_model(3), kit.make_batch(3)
     plain, _, _ = kit.step(checked(model, **NO_EXTRAS), model, batch)
     balancer = build_balancer("mcr", **{**NO_EXTRAS, "lambda_ceb": 1.0})
-    balancer.check(model)
+    kit.setup(balancer, model)
     grads, terms, _ = kit.step(balancer, model, batch)
     assert "ceb" in terms
     assert all(grads[id(p)].abs().sum() > 0 for p in balancer.decoder.parameters())
@@ -107,7 +106,7 @@ def test_uni_weight_scales_unimodal_terms(kit):
 def test_subsets_and_projection(kit):
     model, batch = kit.make_model(3), kit.make_batch(3)
     balancer = build_balancer("mcr", subsets=True, permutations=2, con_projection=5, game="collaborative")
-    balancer.check(model)
+    kit.setup(balancer, model)
     assert len(balancer.sets) == 6
     grads, terms, state = kit.step(balancer, model, batch)
     assert {"pd/m0+m1", "pd/m2"} <= set(state)
@@ -127,4 +126,4 @@ def test_bad_options_raise(kit):
 
     uneven = MultimodalClassifier.from_info(kit.make_info(2), encoder_options={"hidden_dim": 4, "m1": {"hidden_dim": 6}})
     with pytest.raises(PolymodalError, match="con_projection"):
-        build_balancer("mcr").check(uneven)
+        kit.setup(build_balancer("mcr"), uneven)

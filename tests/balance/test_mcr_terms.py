@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from polymodal.balance import ModelView
 from polymodal.balance.mcr_terms import (
     CEBDecoder,
     draw_permutations,
@@ -60,7 +61,7 @@ def test_batched_divergences_match_the_loop_in_one_fusion_call(count, kit):
     sets = permuted_sets(model.modalities, subsets=count > 2)
     calls = []
     hook = model.fusion.register_forward_hook(lambda mod, args, out: calls.append(out.shape[0]))
-    values = permutation_divergences(model, features, batch["present"], batch["target"], perms, sets, "m1")
+    values = permutation_divergences(ModelView(model), features, batch["present"], batch["target"], perms, sets, "m1")
     hook.remove()
     assert calls == [(1 + len(sets) * 5) * 8]
     for s, value in zip(sets, values):
@@ -72,9 +73,9 @@ def test_different_labels_counts_only_pairs_with_other_labels(kit):
     features = model(batch["inputs"]).features
     perms = draw_permutations(3, 8, "any")
     same = torch.zeros(8, dtype=torch.long)
-    assert float(permutation_divergences(model, features, batch["present"], same, perms, [("m0",)], None, True)[0]) == 0
+    assert float(permutation_divergences(ModelView(model), features, batch["present"], same, perms, [("m0",)], None, True)[0]) == 0
     target = batch["target"]
-    value = permutation_divergences(model, features, batch["present"], target, perms, [("m0",)], None, True)[0]
+    value = permutation_divergences(ModelView(model), features, batch["present"], target, perms, [("m0",)], None, True)[0]
     reference = model.fuse(features)
     pairs = [js_divergence(model.fuse({"m0": features["m0"][p], "m1": features["m1"]})[i], reference[i])
              for p in perms for i in range(8) if target[p[i]] != target[i]]
@@ -119,7 +120,7 @@ def test_sum_heads_permute_their_terms_exactly(fusion, kit):
     sets = permuted_sets(model.modalities, subsets=True)
     calls = []
     hook = model.fusion.register_forward_hook(lambda mod, args, out: calls.append(out.shape[0]))
-    fast = permutation_divergences(model, features, batch["present"], batch["target"], perms, sets, "m0")
+    fast = permutation_divergences(ModelView(model), features, batch["present"], batch["target"], perms, sets, "m0")
     hook.remove()
     assert calls == []  # no rerun of the head
     params = list(model.parameters())

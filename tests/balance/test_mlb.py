@@ -51,7 +51,7 @@ def test_scales_modality_groups_by_k_and_leaves_shared_untouched(count, kit):
 
 def test_regression_variant_uses_head_mse(kit):
     model, batch = kit.make_model(2, classes=0), kit.make_batch(2, regression=True)
-    balancer = build_balancer("mlb", alpha=1.0)
+    balancer = kit.setup(build_balancer("mlb", alpha=1.0), model)
     _, _, state = kit.step(balancer, model, batch)
     output = model(batch["inputs"])
     mse = {m: ((output.unimodal[m].squeeze(1) - batch["target"]) ** 2).mean() for m in model.modalities}
@@ -75,4 +75,4 @@ def test_bad_options_raise(kit):
     with pytest.raises(PolymodalError, match="start_epoch"):
         build_balancer("mlb", start_epoch=3, end_epoch=2)
     with pytest.raises(PolymodalError, match="at least 2"):
-        build_balancer("mlb").check(kit.make_model(1))
+        kit.setup(build_balancer("mlb"), kit.make_model(1))

@@ -31,10 +31,10 @@ def test_logits_ignore_feature_and_weight_norms():
 
 def test_method_needs_cosine_head_and_trains_its_weights(kit):
     with pytest.raises(PolymodalError, match="does not support fusion 'late'"):
-        build_balancer("mmcosine").check(kit.make_model(2))
+        kit.setup(build_balancer("mmcosine"), kit.make_model(2))
     model, batch = kit.make_model(2, fusion="cosine"), kit.make_batch(2)
     balancer = build_balancer("mmcosine")
-    balancer.check(model)
+    kit.setup(balancer, model)
     grads, terms, _ = kit.step(balancer, model, batch)
     logits = model(batch["inputs"]).logits
     assert torch.allclose(terms["fused"], F.cross_entropy(logits, batch["target"]))

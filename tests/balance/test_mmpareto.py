@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from polymodal.balance import build_balancer
+from polymodal.balance import ModelView, StepContext, build_balancer
 from polymodal.balance.mmpareto import pareto_combination
 from polymodal.errors import PolymodalError
 
@@ -31,7 +31,7 @@ def test_encoder_gradients_are_pareto_combined(count, kit):
     for m in model.modalities:
         encoder = list(model.encoders[m].parameters())
         model.zero_grad()
-        terms = balancer.loss(model(batch["inputs"]), batch, model)
+        terms = balancer.loss(model(batch["inputs"]), batch, ModelView(model), StepContext()).terms
         fused = torch.autograd.grad(terms["fused"], encoder, retain_graph=True)
         uni = torch.autograd.grad(terms[f"uni/{m}"], encoder)
         flat = lambda gs: torch.cat([g.reshape(-1) for g in gs])  # noqa: E731

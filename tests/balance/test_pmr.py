@@ -17,9 +17,9 @@ def test_prototype_logits_are_negative_distances():
 def test_prototypes_are_class_means_of_the_epoch(kit):
     model, batch = kit.make_model(2), kit.make_batch(2, size=6)
     balancer = build_balancer("pmr")
-    balancer.check(model)
+    kit.setup(balancer, model)
     kit.step(balancer, model, batch)
-    balancer.on_train_epoch_end(None)
+    balancer.train_epoch_end()
     features = model(batch["inputs"]).features["m1"]
     prototypes, known = balancer.prototypes("m1")
     for c in range(3):
@@ -31,10 +31,10 @@ def test_prototypes_are_class_means_of_the_epoch(kit):
 def test_prototype_term_reaches_only_weaker_encoders(count, kit):
     model, batch = kit.make_model(count), kit.make_batch(count)
     balancer = build_balancer("pmr", alpha=1.0)
-    balancer.check(model)
+    kit.setup(balancer, model)
     plain, terms, _ = kit.step(balancer, model, batch)  # first epoch: no prototypes yet
     assert set(terms) == {"fused"}
-    balancer.on_train_epoch_end(None)
+    balancer.train_epoch_end()
     grads, terms, _ = kit.step(balancer, model, batch)
     boosted = [m for m in model.modalities if float(terms[f"proto/{m}"]) > 0]
     assert 1 <= len(boosted) < count
@@ -42,9 +42,9 @@ def test_prototype_term_reaches_only_weaker_encoders(count, kit):
         assert kit.changed(plain, grads, model.encoders[m].parameters()) == (m in boosted)
     assert not kit.changed(plain, grads, model.fusion.parameters())
     outside = build_balancer("pmr", end_epoch=3)
-    outside.check(model)
+    kit.setup(outside, model)
     outside.load_state_dict(balancer.state_dict())  # prototypes travel in the checkpoint
-    outside.on_train_epoch_start(type("Task", (), {"current_epoch": 3})())
+    outside.epoch_start(3)
     assert set(kit.step(outside, model, batch)[1]) == {"fused"}
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from polymodal.bench.cli import run_balance
-from polymodal.eval.ensemble import ensemble_logits
+from polymodal.eval.ensemble import soft_vote
 
 
 def write(path: Path, n: int, rng: np.random.Generator) -> str:
@@ -32,7 +32,7 @@ def test_bench_balance_table_failures_ensemble_and_resume(tmp_path) -> None:
     assert all(rows[m]["status"] == "ok" for m in ("joint", "unimodal:a", "unimodal:b", "ensemble"))
     assert rows["ensemble"]["acc/a"] == rows["unimodal:a"]["acc"]
     members = [torch.load(out / "runs" / "toy" / f"unimodal-{m}" / "seed0" / "predictions.pt") for m in "ab"]
-    expected = (ensemble_logits([p["logits"] for p in members]).argmax(1) == members[0]["targets"]).float().mean()
+    expected = (soft_vote([p["logits"] for p in members]).argmax(1) == members[0]["targets"]).float().mean()
     assert float(rows["ensemble"]["acc"]) == float(expected)
     report = (out / "results.md").read_text()
     assert "## Failed runs" in report and "ogm_ge" in report

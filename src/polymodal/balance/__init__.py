@@ -12,9 +12,10 @@ from polymodal.balance import (  # noqa: F401  (registers)
     multiloss,
     ogm_ge,
     pmr,
-    pretrain_finetune,
     unimodal,
 )
-from polymodal.balance.base import BALANCERS, Balancer, build_balancer
+from polymodal.balance.base import BALANCERS, Balancer, BalancerLoss, build_balancer
+from polymodal.balance.context import StepContext
+from polymodal.balance.view import ModelView
 
-__all__ = ["BALANCERS", "Balancer", "build_balancer"]
+__all__ = ["BALANCERS", "Balancer", "BalancerLoss", "ModelView", "StepContext", "build_balancer"]

@@ -13,14 +13,22 @@ Modulation", ICCV 2023 (arXiv 2308.07686).
 * **Scores**: ``s_m`` = mean cross-entropy of ``o_m``.
 * **Ratios and coefficients**: ``r_m = exp(mean_{j≠m} s_j − s_m)``
   (above 1 when modality m fits better than the others), ``r̄_m`` its running
-  mean over the training steps so far, and ``k_m = exp(α·(r̄_m − r_m))``;
-  the first step uses ``r̄_m = r_m`` (``k_m = 1``), then ``r̄_m`` is updated.
+  mean over the optimizer steps so far, and ``k_m = exp(α·(r̄_m − r_m))``;
+  the first step uses ``r̄_m = r_m`` (``k_m = 1``).
 * **Application**: the training loss is ``CE(Σ_m o_m)``, whose value equals
   ``CE(f)``; each ``o_m`` passes through an identity whose backward multiplies
   the gradient by ``k_m`` (the backward hook on the unimodal output path).
 * **Gradient clipping** at norm ``clip_norm`` (1 by default) over all model
-  parameters happens in :meth:`AGM.after_backward`, i.e. before the optimizer
-  step; with ``clip_norm=None`` use Lightning's ``gradient_clip_val`` instead.
+  parameters, once per optimizer step on the unscaled (AMP) and accumulated
+  gradients; with ``clip_norm=None`` use Lightning's ``gradient_clip_val``.
+
+Scale: ``k_m`` multiplies a backward path, so it must be known before the
+backward pass: it comes from the scores of the current batch, averaged over
+all processes (so every DDP replica uses the same ``k`` and the result
+equals one process on the global batch). Under gradient accumulation each
+micro-batch uses its own scores (per micro-batch by definition); the
+running mean ``r̄`` advances once per optimizer step, from the scores of
+all its micro-batches.
 
 Evaluation losses are the plain fused cross-entropy.
 """
@@ -31,12 +39,14 @@ import math
 from collections.abc import Mapping
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from polymodal.balance.base import BALANCERS
+from polymodal.balance.base import BALANCERS, BalancerLoss
+from polymodal.balance.context import StepContext
 from polymodal.balance.joint import Joint
-from polymodal.balance.losses import supervised_loss
+from polymodal.balance.losses import mean_scores, per_sample_loss, score_sums, supervised_loss
 from polymodal.balance.modulation import mean_of_others
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
@@ -65,7 +75,7 @@ def shapley_matrix(count: int) -> Tensor:
     return weight.float()
 
 
-def subset_outputs(model: nn.Module, features: Mapping[str, Tensor], present: Mapping[str, Tensor]) -> Tensor:
+def subset_outputs(view: ModelView, features: Mapping[str, Tensor], present: Mapping[str, Tensor]) -> Tensor:
     """``[2^M, B, C]`` fused outputs with every subset of modalities kept, in one fusion call."""
     modalities = list(features)
     keep = subset_table(len(modalities)).to(next(iter(features.values())).device)
@@ -78,7 +88,7 @@ def subset_outputs(model: nn.Module, features: Mapping[str, Tensor], present: Ma
         masks[m] = (present[m].unsqueeze(0) & keep[:, i].view(count, *([1] * present[m].dim()))).reshape(
             count * batch, *present[m].shape[1:]
         )
-    return model.fuse(stacked, masks).reshape(count, batch, -1)
+    return view.fuse(stacked, masks).reshape(count, batch, -1)
 
 
 def scale_backward(x: Tensor, factor: Tensor) -> Tensor:
@@ -97,7 +107,7 @@ class AGM(Joint):
 
     Args:
         alpha: modulation strength α.
-        clip_norm: gradient-norm clip applied after backward (``None``: off).
+        clip_norm: gradient-norm clip applied once per optimizer step (``None``: off).
     """
 
     name = "agm"
@@ -111,47 +121,50 @@ class AGM(Joint):
         self.alpha = alpha
         self.clip_norm = clip_norm
         self.modalities: tuple[str, ...] = ()
-        self._state: dict[str, float] = {}
 
-    def check(self, model: nn.Module) -> None:
-        super().check(model)
-        self.modalities = tuple(model.modalities)
+    def setup(self, view: ModelView) -> None:
+        super().setup(view)
+        self.modalities = view.modalities
         count = len(self.modalities)
         self.register_buffer("weights", shapley_matrix(count), persistent=False)
         self.register_buffer("ratio_mean", torch.zeros(count))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
-    def unimodal_outputs(self, model: nn.Module, output: ModelOutput, batch: Batch) -> Tensor:
+    def unimodal_outputs(self, view: ModelView, output: ModelOutput, batch: Batch) -> Tensor:
         """``[M, B, C]`` Shapley unimodal outputs ``o_m``."""
         present = {m: presence(batch, m) for m in self.modalities}
-        subsets = subset_outputs(model, {m: output.features[m] for m in self.modalities}, present)
+        subsets = subset_outputs(view, {m: output.features[m] for m in self.modalities}, present)
         return torch.einsum("ms,sbc->mbc", self.weights.to(subsets.dtype), subsets)
 
     def coefficients(self, scores: Tensor) -> Tensor:
-        """``k_m`` from this step's scores; updates the running mean of ``r_m``."""
+        """``k_m = exp(α(r̄_m − r_m))`` from ``[M]`` scores (1 before the first optimizer step)."""
         ratios = agm_ratios(scores)
-        steps = int(self.steps)
-        reference = ratios if steps == 0 else self.ratio_mean
-        k = torch.exp(self.alpha * (reference - ratios))
-        self.ratio_mean.copy_((self.ratio_mean * steps + ratios) / (steps + 1))
-        self.steps.add_(1)
-        return k
+        reference = ratios if int(self.steps) == 0 else self.ratio_mean
+        return torch.exp(self.alpha * (reference - ratios))
 
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
-        if not self.training:
-            return super().loss(output, batch, model)
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
+        if not context.training:
+            return super().loss(output, batch, view, context)
         target = batch["target"]
-        unimodal = self.unimodal_outputs(model, output, batch)
+        unimodal = self.unimodal_outputs(view, output, batch)
         with torch.no_grad():
-            scores = torch.stack([supervised_loss(o, target) for o in unimodal])
+            statistics: dict[str, Tensor] = {}
+            for m, o in zip(self.modalities, unimodal):
+                statistics |= score_sums(per_sample_loss(o.float(), target), None, m)
+            totals = context.mean(torch.stack([statistics[f"score/{m}"] for m in self.modalities]))
+            counts = context.mean(torch.stack([statistics[f"count/{m}"] for m in self.modalities]))
+            scores = totals / counts.clamp_min(1.0)
             k = self.coefficients(scores)
         fused = torch.stack([scale_backward(o, k_m) for o, k_m in zip(unimodal, k)]).sum(0)
-        self._state = {f"s/{m}": float(s) for m, s in zip(self.modalities, scores)}
-        self._state |= {f"k/{m}": float(k_m) for m, k_m in zip(self.modalities, k)}
-        return {"fused": supervised_loss(fused, target)}
+        logs = {**{f"s/{m}": s for m, s in zip(self.modalities, scores)},
+                **{f"k/{m}": k_m for m, k_m in zip(self.modalities, k)}}
+        return BalancerLoss({"fused": supervised_loss(fused, target)}, statistics, logs)
 
-    def after_backward(self, model: nn.Module) -> dict[str, float]:
+    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
+        ratios = agm_ratios(mean_scores(statistics, self.modalities))
+        steps = int(self.steps)
+        self.ratio_mean.copy_((self.ratio_mean * steps + ratios) / (steps + 1))
+        self.steps.add_(1)
         if self.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), self.clip_norm)
-        state, self._state = self._state, {}
-        return state
+            torch.nn.utils.clip_grad_norm_(list(view.parameters()), self.clip_norm)
+        return {}

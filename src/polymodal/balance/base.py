@@ -1,37 +1,69 @@
-"""The balancer interface: how a training method turns model outputs into a loss.
+"""The balancer interface: how a training method turns model outputs into a loss and gradients.
 
 A balancer is an ``nn.Module`` (so any learnable part it has, such as MCR's
-CEB decoder, is in the optimizer and the checkpoint) with explicit hooks,
-called by :class:`~polymodal.tasks.SupervisedTask`:
+CEB decoder, is in the optimizer and the checkpoint). It sees the model only
+through a :class:`~polymodal.balance.view.ModelView` and never sees the task
+or the trainer. :class:`~polymodal.tasks.SupervisedTask` calls:
 
-* :meth:`Balancer.loss` → a dict of named loss terms; the task sums and logs them.
-* :meth:`Balancer.backward` → runs the backward pass (default: ``total.backward()``;
-  methods that combine per-term gradients, such as MMPareto, override it).
-* :meth:`Balancer.after_backward` → modulates gradients in place (MLB,
-  OGM-GE) and returns scalars to log.
-* :meth:`Balancer.on_train_epoch_start` records the epoch (``current_epoch``)
-  for methods active in an epoch window; :meth:`Balancer.on_train_epoch_end` /
-  :meth:`Balancer.on_validation_epoch_end` → per-epoch state (MSLR, PMR).
-  The validation hook runs before the task resets its validation metrics, so
-  a method can read ``task.metrics["val"].compute()``.
+* :meth:`Balancer.setup` once, before the optimizer is built: validates the
+  model (fusion head, heads, modalities) and creates the state sized from
+  it (buffers, learnable parts).
+* :meth:`Balancer.loss` on every batch — **pure**: it returns a
+  :class:`BalancerLoss` with the named loss terms (summed and logged by the
+  task), the detached per-modality *statistics* the method needs, and
+  values to log. Statistics are additive (sums over samples, or gradient
+  sums): the task sums them over the micro-batches of one optimizer step
+  and averages them over the processes.
+* :meth:`Balancer.term_gradients` during backward, for methods that need the
+  gradient of single terms (MMPareto); the results are statistics as well.
+* :meth:`Balancer.step` once per optimizer step, with the reduced
+  statistics, after gradient accumulation, after AMP unscaling and after
+  DDP's gradient averaging (Lightning's ``on_before_optimizer_step``):
+  gradient changes happen here, identically on every process.
+* :meth:`Balancer.epoch_start`, :meth:`Balancer.train_epoch_end` and
+  :meth:`Balancer.validation_end` (with the synchronised validation
+  metrics) for per-epoch state.
 
 Each method says which fusion heads it supports (``supported_fusions``,
-``None`` for all) and whether it handles regression (``supports_regression``);
-:meth:`Balancer.check` raises a clear error otherwise. ``check`` is called
-once with the model before the optimizer is built: methods with learnable
-parts or per-modality state sized from the model create them there.
+``None`` for all) and whether it handles regression
+(``supports_regression``); :meth:`Balancer.setup` raises a clear error
+otherwise.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
+import torch
 from torch import Tensor, nn
 
+from polymodal.balance.context import StepContext
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
 from polymodal.registry import Registry
+
+
+@dataclass
+class BalancerLoss:
+    """What :meth:`Balancer.loss` returns for one batch.
+
+    Attributes:
+        terms: named loss terms; their sum is the training loss.
+        statistics: detached, additive quantities the method's :meth:`Balancer.step` needs.
+        logs: detached values to log for this batch (not reduced).
+    """
+
+    terms: dict[str, Tensor]
+    statistics: dict[str, Tensor] = field(default_factory=dict)
+    logs: dict[str, Tensor] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Tensor:
+        return torch.stack(list(self.terms.values())).sum()
 
 
 class Balancer(nn.Module):
@@ -41,48 +73,57 @@ class Balancer(nn.Module):
     supported_fusions: ClassVar[frozenset[str] | None] = None
     needs_unimodal_heads: ClassVar[bool] = False
     """Whether the method trains per-modality heads; the model gets them only then."""
+    uses_fusion_head: ClassVar[bool] = True
+    """False for methods that never train the fusion head (the task freezes it)."""
     supports_regression: ClassVar[bool] = True
     min_modalities: ClassVar[int] = 1
-    current_epoch: int = 0
 
-    def check(self, model: nn.Module) -> None:
-        """Raise if the method cannot run with ``model`` (fusion head, heads)."""
-        fusion = getattr(getattr(model, "fusion", None), "name", None)
-        if self.supported_fusions is not None and fusion not in self.supported_fusions:
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_epoch = 0
+
+    def setup(self, view: ModelView) -> None:
+        """Raise if the method cannot run with the model; create state sized from it."""
+        if self.supported_fusions is not None and view.fusion_name not in self.supported_fusions:
             raise PolymodalError(
-                f"method {self.name!r} does not support fusion {fusion!r}; "
+                f"method {self.name!r} does not support fusion {view.fusion_name!r}; "
                 f"supported: {', '.join(sorted(self.supported_fusions))}"
             )
-        if self.needs_unimodal_heads and not len(getattr(model, "heads", ())):
+        if self.needs_unimodal_heads and not view.unimodal_heads:
             raise PolymodalError(f"method {self.name!r} needs unimodal heads")
-        if not self.supports_regression and getattr(model, "num_outputs", 0) == 1:
+        if not self.supports_regression and view.num_outputs == 1:
             raise PolymodalError(f"method {self.name!r} needs class labels; it does not support regression")
-        if len(getattr(model, "modalities", ())) < self.min_modalities:
+        if len(view.modalities) < self.min_modalities:
             raise PolymodalError(f"method {self.name!r} needs at least {self.min_modalities} modalities")
 
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
         raise NotImplementedError
+
+    def term_gradients(self, terms: Mapping[str, Tensor], view: ModelView) -> dict[str, Tensor]:
+        """Gradients of single loss terms, computed before the main backward (default: none).
+
+        The task passes the terms already multiplied by the engine's loss
+        scale (AMP scaler, ``1/accumulate_grad_batches``) and unscales the
+        results, so they add up like the parameters' ``.grad``.
+        """
+        return {}
+
+    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
+        """Once per optimizer step: change gradients in place; return values to log."""
+        return {}
 
     def predict(self, output: ModelOutput) -> Tensor:
         """The method's fused prediction (default: the fusion head's logits)."""
         return output.logits
 
-    def backward(self, total: Tensor, terms: dict[str, Tensor], model: nn.Module) -> None:
-        total.backward()
+    def epoch_start(self, epoch: int) -> None:
+        self.current_epoch = epoch
 
-    def after_backward(self, model: nn.Module) -> dict[str, float]:
+    def train_epoch_end(self) -> dict[str, Tensor]:
         return {}
 
-    def on_fit_start(self, task: Any) -> None:
-        """Called once when training starts (after a resumed run's weights are restored)."""
-
-    def on_train_epoch_start(self, task: Any) -> None:
-        self.current_epoch = int(task.current_epoch)
-
-    def on_train_epoch_end(self, task: Any) -> dict[str, float]:
-        return {}
-
-    def on_validation_epoch_end(self, task: Any) -> dict[str, float]:
+    def validation_end(self, metrics: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """After each validation epoch (not the sanity check), with the synchronised metrics."""
         return {}
 
 
@@ -94,7 +135,7 @@ def unimodal_masks(output: ModelOutput, batch: Batch) -> dict[str, Tensor]:
     return {m: presence(batch, m) for m in output.unimodal}
 
 
-def build_balancer(name: str, **options: Any) -> Balancer:
+def build_balancer(name: str, **options) -> Balancer:
     """Instantiate the method registered as ``name``; unknown options raise."""
     cls = BALANCERS.get(name)
     try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from torch import Tensor, nn
-
-from polymodal.balance.base import BALANCERS, Balancer
+from polymodal.balance.base import BALANCERS, Balancer, BalancerLoss
+from polymodal.balance.context import StepContext
 from polymodal.balance.losses import supervised_loss
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.models.output import ModelOutput
 
@@ -16,5 +16,5 @@ class Joint(Balancer):
 
     name = "joint"
 
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
-        return {"fused": supervised_loss(output.logits, batch["target"])}
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
+        return BalancerLoss({"fused": supervised_loss(output.logits, batch["target"])})

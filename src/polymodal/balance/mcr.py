@@ -25,15 +25,25 @@ terms logged as ``fused``, ``uni/<m>``, ``pd``, ``con``, ``ceb``:
   prediction; MSE.
 
 A term whose λ is 0 is not computed.
+
+Scale: the permutation divergence and the contrastive term take their
+permutation partners and negatives from the batch, so under DDP they are
+computed on the features gathered from every process (with gradients) and
+permutations drawn from a generator shared by all processes: the result
+equals one process on the global batch. Under gradient accumulation they
+see one micro-batch (per micro-batch by definition), which is exactly DDP
+with gathering off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import torch
 from torch import Tensor, nn
 
-from polymodal.balance.base import BALANCERS
+from polymodal.balance.base import BALANCERS, BalancerLoss
+from polymodal.balance.context import StepContext
 from polymodal.balance.mcr_terms import (
     GAMES,
     PERMUTATIONS,
@@ -45,7 +55,8 @@ from polymodal.balance.mcr_terms import (
     supervised_contrastive,
 )
 from polymodal.balance.modulation import check_choice
-from polymodal.balance.multiloss import MultiLoss
+from polymodal.balance.multiloss import MultiLoss, multiloss_terms
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
@@ -111,12 +122,11 @@ class MCR(MultiLoss):
         self.con_projection = con_projection
         self.ceb_hidden = ceb_hidden
         self.sets: list[tuple[str, ...]] = []
-        self._divergences: dict[str, float] = {}
 
-    def check(self, model: nn.Module) -> None:
-        super().check(model)
-        dims = {m: model.encoders[m].output_dim for m in model.modalities}
-        self.sets = permuted_sets(model.modalities, self.subsets)
+    def setup(self, view: ModelView) -> None:
+        super().setup(view)
+        dims = view.feature_dims
+        self.sets = permuted_sets(view.modalities, self.subsets)
         if self.lambda_con > 0 and self.con_projection is not None:
             self.projections = nn.ModuleDict({m: nn.Linear(d, self.con_projection) for m, d in dims.items()})
         elif self.lambda_con > 0 and len(set(dims.values())) > 1:
@@ -124,45 +134,40 @@ class MCR(MultiLoss):
                 f"method 'mcr': the contrastive term needs features of one size, got {dims}; set con_projection"
             )
         if self.lambda_ceb > 0:
-            self.decoder = CEBDecoder(model.num_outputs, dims, self.ceb_hidden)
+            self.decoder = CEBDecoder(view.num_outputs, dims, self.ceb_hidden)
 
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
-        terms = super().loss(output, batch, model)
-        target = batch["target"]
-        present = {m: presence(batch, m) for m in output.features}
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
+        result = BalancerLoss(multiloss_terms(output, batch, self.fused_weight, self.unimodal_weight))
+        if self.lambda_pd > 0 or self.lambda_con > 0:
+            features = {m: context.gather(z) for m, z in output.features.items()}
+            present = {m: context.gather(presence(batch, m)) for m in output.features}
+            target = context.gather(batch["target"])
         if self.lambda_pd > 0:
-            terms["pd"] = self.lambda_pd * self.competition(model, output.features, present, target)
+            divergences = self.divergences(view, features, present, target, context)
+            result.terms["pd"] = self.lambda_pd * game_regularizer(divergences, self.sets, self.game)
+            result.logs = {
+                f"pd/{'+'.join(s)}" + ("" if player == "all" else f"->{player}"): d
+                for player, values in divergences.items() for s, d in zip(self.sets, values.detach())
+            }
         if self.lambda_con > 0:
-            features = output.features
             if self.con_projection is not None:
                 features = {m: self.projections[m](z) for m, z in features.items()}
-            terms["con"] = self.lambda_con * supervised_contrastive(
+            result.terms["con"] = self.lambda_con * supervised_contrastive(
                 features, target, present, self.temperature, self.positives
             )
         if self.lambda_ceb > 0:
-            terms["ceb"] = self.lambda_ceb * self.decoder(output.logits, output.features)
-        return terms
+            result.terms["ceb"] = self.lambda_ceb * self.decoder(output.logits, output.features)
+        return result
 
-    def competition(
-        self, model: nn.Module, features: Mapping[str, Tensor], present: Mapping[str, Tensor], target: Tensor
-    ) -> Tensor:
-        """The game regularizer ``L_PD`` (unweighted); records each divergence for logging."""
-        perms = draw_permutations(self.permutations, target.shape[0], self.permutation, target.device)
+    def divergences(self, view: ModelView, features: Mapping[str, Tensor], present: Mapping[str, Tensor],
+                    target: Tensor, context: StepContext) -> dict[str, Tensor]:
+        """``{player: [|sets|] D(S → player)}`` (``{"all": ...}`` for the collaborative game)."""
+        perms = draw_permutations(self.permutations, target.shape[0], self.permutation, context.generator())
+        perms = perms.to(target.device)
         players: list[str | None] = [None] if self.game == "collaborative" else list(features)
-        divergences = {
+        return {
             "all" if n is None else n: permutation_divergences(
-                model, features, present, target, perms, self.sets, n, self.permutation == "different_labels"
+                view, features, present, target, perms, self.sets, n, self.permutation == "different_labels"
             )
             for n in players
         }
-        if self.training:
-            self._divergences = {
-                f"pd/{'+'.join(s)}" + ("" if player == "all" else f"->{player}"): float(d)
-                for player, values in divergences.items()
-                for s, d in zip(self.sets, values.detach())
-            }
-        return game_regularizer(divergences, self.sets, self.game)
-
-    def after_backward(self, model: nn.Module) -> dict[str, float]:
-        state, self._divergences = self._divergences, {}
-        return state

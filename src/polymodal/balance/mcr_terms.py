@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from polymodal.balance.view import ModelView
 from polymodal.errors import PolymodalError
-from polymodal.fusion.base import FusionHead
 
 PERMUTATIONS = ("any", "derangement", "different_labels")
 GAMES = {"greedy": -1, "independent": 0, "collaborative": 1}
@@ -38,20 +38,22 @@ def permuted_sets(modalities: Sequence[str], subsets: bool) -> list[tuple[str, .
     return [s for size in sizes for s in combinations(modalities, size)]
 
 
-def draw_permutations(count: int, size: int, kind: str, device: torch.device | None = None) -> Tensor:
+def draw_permutations(count: int, size: int, kind: str, generator: torch.Generator | None = None) -> Tensor:
     """``[P, B]`` permutations of ``range(B)``.
 
     ``"any"`` and ``"different_labels"`` draw uniform permutations (the latter's
     same-label pairs are masked in :func:`permutation_divergences`);
     ``"derangement"`` has no fixed points: a random order σ is shifted by a
-    random ``s ∈ [1, B−1]``, ``π(σ_i) = σ_{(i+s) mod B}``.
+    random ``s ∈ [1, B−1]``, ``π(σ_i) = σ_{(i+s) mod B}``. Drawn on the
+    generator's device.
     """
-    order = torch.rand(count, size, device=device).argsort(1)
+    device = generator.device if generator is not None else None
+    order = torch.rand(count, size, generator=generator, device=device).argsort(1)
     if kind != "derangement":
         return order
     if size < 2:
         raise PolymodalError("MCR: permutations without fixed points need a batch of at least 2 samples")
-    shift = torch.randint(1, size, (count, 1), device=device)
+    shift = torch.randint(1, size, (count, 1), generator=generator, device=device)
     moved = order.gather(1, (torch.arange(size, device=device)[None, :] + shift) % size)
     return torch.empty_like(order).scatter_(1, order, moved)
 
@@ -82,13 +84,8 @@ def stack_permuted(
     return feats, masks
 
 
-def is_additive(fusion: nn.Module) -> bool:
-    """True for heads whose output is a sum of per-modality terms (they define ``modality_logits``)."""
-    return type(fusion).modality_logits is not FusionHead.modality_logits
-
-
 def permuted_predictions(
-    model: nn.Module,
+    view: ModelView,
     features: Mapping[str, Tensor],
     present: Mapping[str, Tensor],
     sets: Sequence[tuple[str, ...]],
@@ -97,28 +94,28 @@ def permuted_predictions(
 ) -> tuple[Tensor, Tensor]:
     """Unpermuted ``[B, C]`` and permuted ``[|sets|, P, B, C]`` fused predictions.
 
-    Any head: one call of ``model.fuse`` on the stacked permuted features.
+    Any head: one call of ``view.fuse`` on the stacked permuted features.
     A sum-of-modalities head (late, logit sum, cosine) is exactly
     ``g(z) = Σ_m o_m(z_m)``, so permuting the features of S permutes the
     terms ``o_m``, m ∈ S: the head runs once on the unpermuted features and
     only its ``[B, C]`` outputs are gathered.
     """
     count, size = perms.shape
-    if is_additive(model.fusion):
+    if view.additive_fusion:
         names = set(detach)
-        shares = model.fusion.modality_logits({m: z.detach() if m in names else z for m, z in features.items()})
+        shares = view.modality_logits({m: z.detach() if m in names else z for m, z in features.items()})
         reference = torch.stack(list(shares.values())).sum(0)
         permuted = torch.stack([
             reference + sum(shares[m][perms] - shares[m] for m in s) for s in sets
         ])
         return reference, permuted
     feats, masks = stack_permuted(features, present, sets, perms)
-    logits = model.fuse(feats, masks, detach=detach)
+    logits = view.fuse(feats, masks, detach=detach)
     return logits[:size], logits[size:].reshape(len(sets), count, size, -1)
 
 
 def permutation_divergences(
-    model: nn.Module,
+    view: ModelView,
     features: Mapping[str, Tensor],
     present: Mapping[str, Tensor],
     target: Tensor,
@@ -134,7 +131,7 @@ def permutation_divergences(
     over pairs ``(i, π(i))`` whose labels differ.
     """
     detach = [] if gradient_to is None else [m for m in features if m != gradient_to]
-    reference, permuted = permuted_predictions(model, features, present, sets, perms, detach)
+    reference, permuted = permuted_predictions(view, features, present, sets, perms, detach)
     divergence = js_divergence(permuted, reference)  # [|sets|, P, B]; the reference broadcasts
     if not different_labels:
         return divergence.mean((1, 2))

@@ -25,11 +25,14 @@ epochs may be set. ``s/<m>`` and ``k/<m>`` are logged every step.
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor, nn
+from collections.abc import Mapping
 
-from polymodal.balance.base import BALANCERS, unimodal_masks
-from polymodal.balance.losses import supervised_loss, true_class_probability
+import torch
+from torch import Tensor
+
+from polymodal.balance.base import BALANCERS, BalancerLoss, unimodal_masks
+from polymodal.balance.context import StepContext
+from polymodal.balance.losses import mean_scores, per_sample_loss, score_sums, true_class_probabilities
 from polymodal.balance.modulation import (
     EPS,
     check_epoch_window,
@@ -37,20 +40,24 @@ from polymodal.balance.modulation import (
     mean_of_others,
     scale_gradients,
 )
-from polymodal.balance.multiloss import MultiLoss
+from polymodal.balance.multiloss import MultiLoss, multiloss_terms
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
 
 
 def unimodal_performance(output: ModelOutput, batch: Batch) -> dict[str, Tensor]:
-    """Detached ``s_m`` per unimodal head: true-class probability, or MSE for regression."""
+    """Additive statistics of ``s_m`` per unimodal head: true-class probability, or squared error for regression."""
     target = batch["target"]
-    masks = unimodal_masks(output, batch)
-    with torch.no_grad():
+    statistics: dict[str, Tensor] = {}
+    for m, mask in unimodal_masks(output, batch).items():
         if target.dtype == torch.long:
-            return {m: true_class_probability(output.unimodal[m], target, masks[m]) for m in masks}
-        return {m: supervised_loss(output.unimodal[m], target, masks[m]) for m in masks}
+            per_sample = true_class_probabilities(output.unimodal[m], target)
+        else:
+            per_sample = per_sample_loss(output.unimodal[m].float(), target.float())
+        statistics |= score_sums(per_sample, mask, m)
+    return statistics
 
 
 def mlb_ratios(scores: Tensor, regression: bool = False) -> Tensor:
@@ -73,6 +80,9 @@ def mlb_coefficients(ratios: Tensor, alpha: float, beta_max: float | None = None
 @BALANCERS.register("mlb")
 class MLB(MultiLoss):
     """Multi-loss objective plus per-modality gradient scaling by ``k_m``.
+
+    ``s_m`` is the mean over every sample of the optimizer step: all
+    micro-batches of gradient accumulation and all processes.
 
     Args:
         alpha: steepness α of the coefficient (0 turns modulation off).
@@ -103,31 +113,26 @@ class MLB(MultiLoss):
         self.beta_max = beta_max
         self.start_epoch = start_epoch
         self.end_epoch = end_epoch
-        self._scores: dict[str, Tensor] = {}
-        self._regression = False
+        self.regression = False
 
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
-        if self.training:
-            self._scores = unimodal_performance(output, batch)
-            self._regression = batch["target"].dtype != torch.long
-        return super().loss(output, batch, model)
+    def setup(self, view: ModelView) -> None:
+        super().setup(view)
+        self.regression = view.num_outputs == 1
 
-    def coefficients(self) -> dict[str, Tensor]:
-        """``k_m`` for the scores of the last training batch."""
-        modalities = list(self._scores)
-        scores = torch.stack([self._scores[m] for m in modalities])
-        k = mlb_coefficients(mlb_ratios(scores, self._regression), self.alpha, self.beta_max)
-        return dict(zip(modalities, k))
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
+        terms = multiloss_terms(output, batch, self.fused_weight, self.unimodal_weight)
+        return BalancerLoss(terms, unimodal_performance(output, batch) if context.training else {})
 
-    def after_backward(self, model: nn.Module) -> dict[str, float]:
-        if not self._scores:
-            return {}
-        active = in_epoch_window(self.current_epoch, self.start_epoch, self.end_epoch)
-        coefficients = self.coefficients()
-        state = {f"s/{m}": float(s) for m, s in self._scores.items()}
-        for m, k in coefficients.items():
-            applied = k if active else torch.ones_like(k)
-            scale_gradients(model.modality_parameters(m), applied)
-            state[f"k/{m}"] = float(applied)
-        self._scores = {}
-        return state
+    def coefficients(self, scores: Tensor) -> Tensor:
+        """``k_m`` from the ``[M]`` scores ``s_m``."""
+        return mlb_coefficients(mlb_ratios(scores, self.regression), self.alpha, self.beta_max)
+
+    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
+        modalities = view.unimodal_heads
+        scores = mean_scores(statistics, modalities)
+        k = self.coefficients(scores)
+        if not in_epoch_window(self.current_epoch, self.start_epoch, self.end_epoch):
+            k = torch.ones_like(k)
+        for m, k_m in zip(modalities, k):
+            scale_gradients(view.modality_parameters(m), k_m)
+        return {**{f"s/{m}": s for m, s in zip(modalities, scores)}, **{f"k/{m}": k_m for m, k_m in zip(modalities, k)}}

@@ -13,16 +13,29 @@ unimodal loss (flattened over the encoder's parameters):
   sum ``‖g_f + g_u‖`` (so with ½/½ it equals the plain sum).
 
 Every other parameter (fusion head, unimodal heads) gets its plain gradient.
+
+Scale: only ``g_u`` is computed apart (one backward pass through each
+encoder, :meth:`MMPareto.term_gradients`), from the terms multiplied by the
+engine's loss scale; the main backward pass runs as usual, so DDP averages
+and AMP scales it. Once per optimizer step, after unscaling and
+accumulation, ``g_f = grad − g_u`` with ``g_u`` summed over the micro-batches
+and averaged over the processes exactly like ``grad`` itself, and the
+encoder's gradient is replaced by the combination — identically on every
+process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from polymodal.balance.base import BALANCERS
+from polymodal.balance.context import StepContext
 from polymodal.balance.modulation import EPS
 from polymodal.balance.multiloss import MultiLoss
+from polymodal.balance.view import ModelView
 
 
 def pareto_combination(fused: Tensor, unimodal: Tensor) -> tuple[Tensor, Tensor]:
@@ -38,12 +51,9 @@ def pareto_combination(fused: Tensor, unimodal: Tensor) -> tuple[Tensor, Tensor]
     return combined * (total.norm() / combined.norm().clamp_min(EPS)), weight
 
 
-def _flat(grads: list[Tensor | None], params: list[nn.Parameter]) -> Tensor:
+def flat_gradients(grads: list[Tensor | None], params: list[Tensor]) -> Tensor:
+    """One flat vector of ``grads`` (zeros where a parameter got none)."""
     return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)])
-
-
-def _accumulate(param: nn.Parameter, grad: Tensor) -> None:
-    param.grad = grad.clone() if param.grad is None else param.grad + grad
 
 
 @BALANCERS.register("mmpareto")
@@ -58,38 +68,28 @@ class MMPareto(MultiLoss):
     name = "mmpareto"
     min_modalities = 2
 
-    def __init__(self, fused_weight: float = 1.0, unimodal_weight: float | dict[str, float] = 1.0) -> None:
-        super().__init__(fused_weight, unimodal_weight)
-        self._weights: dict[str, float] = {}
+    def term_gradients(self, terms: Mapping[str, Tensor], view: ModelView) -> dict[str, Tensor]:
+        """``g_u`` of every encoder: the gradient of its unimodal loss alone, flattened."""
+        grads = {}
+        for m in view.unimodal_heads:
+            encoder = view.encoder_parameters(m)
+            if encoder:
+                uni = torch.autograd.grad(terms[f"uni/{m}"], encoder, retain_graph=True, allow_unused=True)
+                grads[f"grad_uni/{m}"] = flat_gradients(list(uni), encoder).float()
+        return grads
 
-    def backward(self, total: Tensor, terms: dict[str, Tensor], model: nn.Module) -> None:
-        params = [p for p in model.parameters() if p.requires_grad]
-        fused = torch.autograd.grad(terms["fused"], params, retain_graph=True, allow_unused=True)
-        plain = {id(p): g for p, g in zip(params, fused) if g is not None}
-        encoder_ids: set[int] = set()
-        heads = list(model.heads)
-        for index, m in enumerate(heads):
-            encoder = [p for p in model.encoders[m].parameters() if p.requires_grad]
-            head = [p for p in model.heads[m].parameters() if p.requires_grad]
-            last = index == len(heads) - 1
-            uni = torch.autograd.grad(terms[f"uni/{m}"], encoder + head, retain_graph=not last, allow_unused=True)
-            for p, g in zip(head, uni[len(encoder):]):
-                if g is not None:
-                    plain[id(p)] = plain[id(p)] + g if id(p) in plain else g
+    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
+        weights = {}
+        for m in view.unimodal_heads:
+            encoder = view.encoder_parameters(m)
             if not encoder:
                 continue
-            combined, weight = pareto_combination(
-                _flat([plain.get(id(p)) for p in encoder], encoder), _flat(list(uni[: len(encoder)]), encoder)
-            )
-            self._weights[m] = float(weight)
+            unimodal = statistics[f"grad_uni/{m}"]
+            fused = flat_gradients([p.grad for p in encoder], encoder).float() - unimodal
+            combined, weights[f"w_fused/{m}"] = pareto_combination(fused, unimodal)
             for p, chunk in zip(encoder, combined.split([p.numel() for p in encoder])):
-                _accumulate(p, chunk.view_as(p))
-                encoder_ids.add(id(p))
-        for p in params:
-            if id(p) not in encoder_ids and id(p) in plain:
-                _accumulate(p, plain[id(p)])
-
-    def after_backward(self, model: nn.Module) -> dict[str, float]:
-        state = {f"w_fused/{m}": w for m, w in self._weights.items()}
-        self._weights = {}
-        return state
+                if p.grad is None:
+                    p.grad = chunk.view_as(p).to(p.dtype)
+                else:
+                    p.grad.copy_(chunk.view_as(p))
+        return weights

@@ -8,10 +8,19 @@ modality's coefficient is
     ``k_m = (acc_m / mean of the last K values of acc_m) · lr0_m``
 
 where ``acc_m`` is the validation accuracy of modality m's unimodal head
-(read from the task's validation metrics, ``val/acc/<m>``) and ``lr0_m`` its
-initial rate multiplier; before any history exists ``k_m = lr0_m``. During
-the next epoch every gradient of modality m's group
-(``model.modality_parameters(m)``) is multiplied by ``k_m``.
+(``val/acc/<m>``, synchronised over processes, handed in by the task) and
+``lr0_m`` its initial rate multiplier. Until K past accuracies exist the
+coefficient stays ``lr0_m`` (the paper adapts only once the window is
+full; ``warmup="partial"`` averages over the accuracies seen so far
+instead). During the next epoch every gradient of modality m's group
+(``modality_parameters(m)``) is multiplied by ``k_m``, once per optimizer
+step.
+
+The unimodal heads are linear probes: they are trained by their own
+cross-entropy on the *detached* features (terms ``probe/<m>``), so they
+measure each encoder's current quality without changing what the encoders
+learn (the training objective of the encoders and the fusion head is the
+fused cross-entropy alone).
 
 Note: the coefficient scales gradients, as specified for this project. With
 an adaptive optimizer (AdamW, the task's default) a gradient scale that stays
@@ -21,20 +30,28 @@ as a per-modality learning rate.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import torch
-from torch import nn
+from torch import Tensor
 
-from polymodal.balance.base import BALANCERS
+from polymodal.balance.base import BALANCERS, BalancerLoss, unimodal_masks
+from polymodal.balance.context import StepContext
 from polymodal.balance.joint import Joint
-from polymodal.balance.modulation import EPS, scale_gradients
+from polymodal.balance.losses import supervised_loss
+from polymodal.balance.modulation import EPS, check_choice, scale_gradients
+from polymodal.balance.view import ModelView
+from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
+from polymodal.models.output import ModelOutput
+
+WARMUPS = ("full_window", "partial")
 
 
-def mslr_coefficients(accuracy: torch.Tensor, history: torch.Tensor, filled: int, initial: torch.Tensor) -> torch.Tensor:
+def mslr_coefficients(accuracy: Tensor, history: Tensor, filled: int, initial: Tensor,
+                      warmup: str = "full_window") -> Tensor:
     """``k_m`` from current ``[M]`` accuracies and the ``[M, K]`` history whose last ``filled`` columns are set."""
-    if filled == 0:
+    if filled == 0 or (warmup == "full_window" and filled < history.shape[1]):
         return initial.clone()
     past = history[:, history.shape[1] - filled:].mean(1)
     ratio = torch.where(past > EPS, accuracy / past.clamp_min(EPS), torch.ones_like(accuracy))
@@ -48,6 +65,7 @@ class MSLR(Joint):
     Args:
         window: K, how many past validation accuracies are averaged.
         initial_scale: ``lr0_m``, one value or a modality → value map.
+        warmup: ``"full_window"`` (paper: adapt once K accuracies exist) or ``"partial"``.
     """
 
     name = "mslr"
@@ -55,17 +73,20 @@ class MSLR(Joint):
     supports_regression = False
     min_modalities = 2
 
-    def __init__(self, window: int = 5, initial_scale: float | dict[str, float] = 1.0) -> None:
+    def __init__(self, window: int = 5, initial_scale: float | dict[str, float] = 1.0,
+                 warmup: str = "full_window") -> None:
         super().__init__()
         if window < 1:
             raise PolymodalError(f"method 'mslr': window must be >= 1, got {window}")
+        check_choice(self.name, "warmup", warmup, WARMUPS)
         self.window = window
         self.initial_scale = initial_scale
+        self.warmup = warmup
         self.modalities: tuple[str, ...] = ()
 
-    def check(self, model: nn.Module) -> None:
-        super().check(model)
-        self.modalities = tuple(model.heads)
+    def setup(self, view: ModelView) -> None:
+        super().setup(view)
+        self.modalities = view.unimodal_heads
         scales = self.initial_scale
         if isinstance(scales, dict):
             unknown = set(scales) - set(self.modalities)
@@ -79,19 +100,26 @@ class MSLR(Joint):
         self.register_buffer("history", torch.zeros(len(self.modalities), self.window))
         self.register_buffer("filled", torch.zeros((), dtype=torch.long))
 
-    def on_validation_epoch_end(self, task: Any) -> dict[str, float]:
-        computed = task.metrics["val"].compute()
-        missing = [m for m in self.modalities if f"val/acc/{m}" not in computed]
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
+        result = super().loss(output, batch, view, context)
+        for m, mask in unimodal_masks(output, batch).items():
+            result.terms[f"probe/{m}"] = supervised_loss(view.unimodal_head(m, output.features[m].detach()),
+                                                         batch["target"], mask)
+        return result
+
+    def validation_end(self, metrics: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        missing = [m for m in self.modalities if f"val/acc/{m}" not in metrics]
         if missing:
             raise PolymodalError(f"method 'mslr': no validation accuracy for modality {missing[0]!r}")
-        accuracy = torch.stack([computed[f"val/acc/{m}"].float() for m in self.modalities]).to(self.history.device)
+        accuracy = torch.stack([torch.as_tensor(metrics[f"val/acc/{m}"]).float().to(self.history.device)
+                                for m in self.modalities])
         filled = int(self.filled)
-        self.coefficient.copy_(mslr_coefficients(accuracy, self.history, filled, self.initial))
+        self.coefficient.copy_(mslr_coefficients(accuracy, self.history, filled, self.initial, self.warmup))
         self.history.copy_(torch.cat([self.history[:, 1:], accuracy[:, None]], dim=1))
         self.filled.fill_(min(filled + 1, self.window))
-        return {f"k/{m}": float(k) for m, k in zip(self.modalities, self.coefficient)}
+        return {f"k/{m}": k for m, k in zip(self.modalities, self.coefficient)}
 
-    def after_backward(self, model: nn.Module) -> dict[str, float]:
+    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
         for m, k in zip(self.modalities, self.coefficient):
-            scale_gradients(model.modality_parameters(m), k)
+            scale_gradients(view.modality_parameters(m), k)
         return {}

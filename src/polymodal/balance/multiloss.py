@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from torch import Tensor, nn
+from torch import Tensor
 
-from polymodal.balance.base import BALANCERS, Balancer, unimodal_masks
+from polymodal.balance.base import BALANCERS, Balancer, BalancerLoss, unimodal_masks
+from polymodal.balance.context import StepContext
 from polymodal.balance.losses import supervised_loss
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
@@ -47,14 +49,13 @@ class MultiLoss(Balancer):
         self.fused_weight = fused_weight
         self.unimodal_weight = unimodal_weight
 
-    def check(self, model: nn.Module) -> None:
-        super().check(model)
+    def setup(self, view: ModelView) -> None:
+        super().setup(view)
         if isinstance(self.unimodal_weight, Mapping):
-            unknown = set(self.unimodal_weight) - set(model.heads)
+            unknown = set(self.unimodal_weight) - set(view.unimodal_heads)
             if unknown:
-                raise PolymodalError(
-                    f"unimodal_weight names unknown modality {sorted(unknown)[0]!r}; model has: {', '.join(model.heads)}"
-                )
+                raise PolymodalError(f"unimodal_weight names unknown modality {sorted(unknown)[0]!r}; "
+                                     f"model has: {', '.join(view.unimodal_heads)}")
 
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
-        return multiloss_terms(output, batch, self.fused_weight, self.unimodal_weight)
+    def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
+        return BalancerLoss(multiloss_terms(output, batch, self.fused_weight, self.unimodal_weight))

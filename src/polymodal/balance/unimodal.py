@@ -7,26 +7,22 @@ loss is the cross-entropy of its prediction.
 
 from __future__ import annotations
 
-from torch import Tensor, nn
-
-from polymodal.balance.base import BALANCERS, Balancer
-from polymodal.balance.losses import supervised_loss
-from polymodal.data.contract import Batch
+from polymodal.balance.joint import Joint
+from polymodal.balance.base import BALANCERS
+from polymodal.balance.view import ModelView
 from polymodal.errors import PolymodalError
-from polymodal.models.output import ModelOutput
 
 
 @BALANCERS.register("unimodal")
-class Unimodal(Balancer):
+class Unimodal(Joint):
+    """``L = CE(g(z_m), y)`` with the model holding one modality."""
+
     name = "unimodal"
 
-    def check(self, model: nn.Module) -> None:
-        super().check(model)
-        if len(model.modalities) != 1:
+    def setup(self, view: ModelView) -> None:
+        super().setup(view)
+        if len(view.modalities) != 1:
             raise PolymodalError(
-                f"method 'unimodal' trains one modality, the model has {len(model.modalities)} "
-                f"({', '.join(model.modalities)}); choose one with --modality NAME"
+                f"method 'unimodal' trains one modality, the model has {len(view.modalities)} "
+                f"({', '.join(view.modalities)}); choose one with --modality NAME"
             )
-
-    def loss(self, output: ModelOutput, batch: Batch, model: nn.Module) -> dict[str, Tensor]:
-        return {"fused": supervised_loss(output.logits, batch["target"])}

@@ -36,12 +36,14 @@ def run_dir_of(out: Path, dataset: str, method: str, seed: int) -> Path:
 
 
 def train_method(spec: DatasetSpec, method: str, seed: int, protocol: Protocol, run_dir: Path,
-                 method_options: dict[str, Any], modalities: list[str] | None = None) -> RunResult:
+                 method_options: dict[str, Any], modalities: list[str] | None = None,
+                 pretrained: dict[str, str] | None = None) -> RunResult:
     data = spec.build(seed, protocol.batch_size)
     task = SupervisedTask(
         method="unimodal" if method.startswith(UNIMODAL) else method,
         method_options=method_options,
         modalities=modalities,
+        pretrained=pretrained,
         data_info=data.info.to_dict(),
         **protocol.task_options(),
     )
@@ -108,11 +110,15 @@ def run_balance_grid(datasets: Sequence[DatasetSpec], methods: Sequence[str], se
                 run_dir = run_dir_of(out, spec.name, method, seed)
                 keys = {m: f"test/acc/{m}" for m in modalities}
                 options = dict(method_options.get(method, {}))
-                if method == PRETRAINED:
-                    options.setdefault("checkpoints", {m: str(run_dir_of(out, spec.name, f"{UNIMODAL}-{m}", seed)
-                                                              / "checkpoints" / "best.ckpt") for m in modalities})
-                rows.append(cached_or_run(run_dir, {**base, "method": method}, lambda d=run_dir, meth=method, o=options:
-                                          metrics_row(train_method(spec, meth, seed, protocol, d, o), keys)))
+                pretrained = None
+                if method == PRETRAINED:  # multi-loss training from the seed's unimodal encoders
+                    pretrained = {m: str(run_dir_of(out, spec.name, f"{UNIMODAL}-{m}", seed) / "checkpoints" / "best.ckpt")
+                                  for m in modalities}
+                rows.append(cached_or_run(
+                    run_dir, {**base, "method": method},
+                    lambda d=run_dir, meth=method, o=options, p=pretrained: metrics_row(
+                        train_method(spec, "multiloss" if meth == PRETRAINED else meth, seed, protocol, d, o, pretrained=p),
+                        keys)))
                 progress.advance(bar)
             if ENSEMBLE in methods:
                 rows.append(ensemble_row(out, spec, seed, modalities, members, base))
@@ -122,12 +128,13 @@ def run_balance_grid(datasets: Sequence[DatasetSpec], methods: Sequence[str], se
 
 def ensemble_row(out: Path, spec: DatasetSpec, seed: int, modalities: Sequence[str],
                  members: dict[str, Row], base: Row) -> Row:
-    """The z-scored logit sum of the seed's unimodal runs."""
+    """The soft vote (mean class probability) of the seed's unimodal runs."""
     row: Row = {**base, "method": ENSEMBLE}
     failed = [m for m in modalities if members[m].get("status") != "ok"]
     if failed:
         return {**row, "status": "failed", "error": f"unimodal member {failed[0]!r} failed"}
-    saved = [torch.load(run_dir_of(out, spec.name, f"{UNIMODAL}-{m}", seed) / "predictions.pt") for m in modalities]
+    saved = [torch.load(run_dir_of(out, spec.name, f"{UNIMODAL}-{m}", seed) / "predictions.pt", weights_only=True)
+             for m in modalities]
     targets = saved[0]["targets"]
     num_classes = int(saved[0]["logits"].shape[1])
     if num_classes < 2:

@@ -15,7 +15,7 @@ options raise :class:`~polymodal.errors.PolymodalError`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import ClassVar
@@ -45,6 +45,15 @@ class Embeddings:
     fused: dict[Pair, Tensor] = field(default_factory=dict)
     joint: Tensor | None = None
     augmented: Embeddings | None = None
+
+    def apply(self, fn: Callable[[Tensor], Tensor]) -> Embeddings:
+        """The same embeddings with ``fn`` applied to every tensor (e.g. gathering over processes)."""
+        return Embeddings(
+            {m: fn(z) for m, z in self.unimodal.items()},
+            {p: fn(z) for p, z in self.fused.items()},
+            None if self.joint is None else fn(self.joint),
+            None if self.augmented is None else self.augmented.apply(fn),
+        )
 
     def fused_or_none(self, pair: Pair) -> Tensor | None:
         """The fused embedding of ``pair`` in either order, or None without a head."""

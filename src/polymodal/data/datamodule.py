@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from polymodal.data.arrays import ArrayDataset
 from polymodal.data.contract import Batch, DataInfo, Item, collate_items
+from polymodal.distributed import evaluation_sampler, ordered_training_sampler
 from polymodal.errors import PolymodalError
 
 SPLITS = ("train", "val", "test")
@@ -75,6 +76,7 @@ class MultimodalDataModule(L.LightningDataModule):
         val_fraction: share of train held out for validation when the data
             has no validation split.
         seed: fixes the held-out validation split and generated data.
+        shuffle: shuffle the training split every epoch (seeded).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class MultimodalDataModule(L.LightningDataModule):
         modalities: list[str] | None = None,
         val_fraction: float = 0.1,
         seed: int = 0,
+        shuffle: bool = True,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -98,6 +101,7 @@ class MultimodalDataModule(L.LightningDataModule):
         self.requested_modalities = list(modalities) if modalities else None
         self.val_fraction = val_fraction
         self.seed = seed
+        self.shuffle = shuffle
 
     # --- what subclasses provide -------------------------------------------------
     def build_splits(self) -> Mapping[str, ArrayDataset]:
@@ -150,13 +154,21 @@ class MultimodalDataModule(L.LightningDataModule):
     def has_split(self, split: str) -> bool:
         return split in self.splits
 
-    def dataloader(self, split: str, shuffle: bool = False) -> DataLoader:
+    def dataloader(self, split: str, shuffle: bool = False, training: bool = False) -> DataLoader:
+        """The split's loader. Under DDP an unshuffled evaluation loader gives each
+        process an unpadded shard, so every sample is evaluated exactly once; an
+        unshuffled training loader gives equal shards in order."""
         if split not in self.splits:
             raise PolymodalError(f"{self.describe()}: no {split!r} split was given")
+        dataset = self.splits[split]
+        sampler = None
+        if not shuffle:
+            sampler = ordered_training_sampler(dataset) if training else evaluation_sampler(dataset)
         return DataLoader(
-            self.splits[split],
+            dataset,
             batch_size=self.batch_size,
             shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             collate_fn=collate_items,
             generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
@@ -164,7 +176,8 @@ class MultimodalDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self.dataloader("train", shuffle=True)
+        """Shuffled (seeded) unless ``shuffle=False``; under DDP Lightning shards it with a ``DistributedSampler``."""
+        return self.dataloader("train", shuffle=self.shuffle, training=True)
 
     def val_dataloader(self) -> DataLoader:
         return self.dataloader("val")

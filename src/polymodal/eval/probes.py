@@ -10,13 +10,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
 from polymodal.errors import PolymodalError
 
@@ -50,8 +48,9 @@ def fit_linear_probe(features: Tensor, labels: Tensor, num_classes: int, l2: flo
 def linear_probe_accuracy(train_features: Tensor, train_labels: Tensor, test_features: Tensor,
                           test_labels: Tensor, num_classes: int, l2: float = 1e-4) -> float:
     """Test accuracy of a probe fit on the training embeddings."""
-    probe = fit_linear_probe(train_features, train_labels, num_classes, l2)
-    return float((probe(test_features.float()).argmax(-1) == test_labels).double().mean())
+    probe = fit_linear_probe(train_features, train_labels.to(train_features.device), num_classes, l2)
+    prediction = probe(test_features.float().to(train_features.device)).argmax(-1)
+    return float((prediction == test_labels.to(prediction.device)).double().mean())
 
 
 def class_prototypes(label_embeddings: Tensor, labels: Tensor, num_classes: int) -> Tensor:
@@ -71,38 +70,22 @@ def zero_shot_accuracy(query_embeddings: Tensor, class_embeddings: Tensor, label
     return float(((query_embeddings @ class_embeddings.T).argmax(-1) == labels).double().mean())
 
 
-@torch.no_grad()
-def embed_loader(model: nn.Module, loader: DataLoader, modalities: Sequence[str]) -> tuple[Tensor, Tensor]:
-    """Embeddings (``model.embed(inputs, modalities)``) and targets of a whole loader."""
-    was_training = model.training
-    model.eval()
-    embeddings, targets = [], []
-    for batch in loader:
-        embeddings.append(model.embed(batch["inputs"], modalities).cpu())
-        targets.append(batch["target"].cpu())
-    model.train(was_training)
-    return torch.cat(embeddings), torch.cat(targets)
+def named_embeddings(embeddings: Embeddings) -> dict[str, Tensor]:
+    """Every unimodal (``m0``) and fused-pair (``m0+m1``) embedding by name."""
+    return {**embeddings.unimodal, **{"+".join(pair): z for pair, z in embeddings.fused.items()}}
 
 
-def probe_accuracies(model: nn.Module, train_loader: DataLoader, test: Embeddings, test_labels: Tensor,
+def probe_accuracies(train: Embeddings, train_labels: Tensor, test: Embeddings, test_labels: Tensor,
                      num_classes: int) -> dict[str, float]:
-    """Linear-probe test accuracy of every unimodal and fused embedding.
+    """Linear-probe test accuracy of every unimodal and fused embedding, fit on frozen training embeddings.
 
-    The probes are fit on ``model``'s frozen embeddings of the training
-    loader; names are the modality (``m0``) or the pair (``m0+m1``).
+    Names are the modality (``m0``) or the pair (``m0+m1``). The probes run on
+    the embeddings' device.
     """
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        parts = [(model({m: batch["inputs"][m] for m in model.modalities}), batch["target"]) for batch in train_loader]
-    model.train(was_training)
-    train_labels = torch.cat([y for _, y in parts]).cpu()
-    named_test = {**test.unimodal, **{"+".join(pair): z for pair, z in test.fused.items()}}
+    named_train = named_embeddings(train)
     accuracies = {}
-    for name, test_features in named_test.items():
-        pair = tuple(name.split("+"))
-        train_features = torch.cat([(e.fused[pair] if len(pair) == 2 else e.unimodal[name]) for e, _ in parts]).cpu()
+    for name, test_features in named_embeddings(test).items():
         with torch.inference_mode(False), torch.enable_grad():  # Lightning tests under inference mode
-            accuracies[name] = linear_probe_accuracy(train_features.clone(), train_labels.clone(),
+            accuracies[name] = linear_probe_accuracy(named_train[name].clone(), train_labels.clone(),
                                                      test_features.clone(), test_labels.clone(), num_classes)
     return accuracies

@@ -43,6 +43,11 @@ class FusionHead(nn.Module):
         """Parameters that act on ``modality`` only (empty for fully shared heads)."""
         return []
 
+    @property
+    def is_additive(self) -> bool:
+        """True for heads whose output is a sum of per-modality terms (they define :meth:`modality_logits`)."""
+        return type(self).modality_logits is not FusionHead.modality_logits
+
     def modality_logits(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """Each modality's additive contribution to the fused logits.
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import lightning as L
 import torch
+from torch import Tensor
 
 from polymodal.data.contract import DataInfo
 from polymodal.errors import PolymodalError
@@ -33,6 +34,21 @@ class PolymodalTask(L.LightningModule):
             raise PolymodalError(f"{type(self).__name__} needs data_info (the CLI sets it from the data)")
         info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
         return info.select(modalities) if modalities else info
+
+    # --- collectives (identity on one process) -----------------------------------
+    @property
+    def distributed(self) -> bool:
+        """True when attached to a trainer with more than one process."""
+        return self._trainer is not None and self.trainer.world_size > 1
+
+    def gather_batch(self, tensor: Tensor) -> Tensor:
+        """Concatenate every process's ``[b, ...]`` along dim 0; gradients flow back to each owner."""
+        if tensor.dtype == torch.bool:
+            return self.gather_batch(tensor.to(torch.uint8)).bool()
+        return self.all_gather(tensor, sync_grads=tensor.requires_grad).flatten(0, 1)
+
+    def mean_over_processes(self, tensor: Tensor) -> Tensor:
+        return self.trainer.strategy.reduce(tensor, reduce_op="mean")
 
     @property
     def monitor(self) -> tuple[str, str]:

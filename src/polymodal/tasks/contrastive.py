@@ -21,6 +21,7 @@ from torch import Tensor
 from polymodal.contrastive import build_objective
 from polymodal.contrastive.base import Embeddings
 from polymodal.data.contract import Batch
+from polymodal.distributed import gather_uneven
 from polymodal.errors import PolymodalError
 from polymodal.eval.probes import probe_accuracies
 from polymodal.eval.retrieval import retrieval_metrics
@@ -40,6 +41,7 @@ class ContrastiveTask(PolymodalTask):
         encoder_options: encoder options; a modality's name maps to options for it alone.
         embed_dim: E, the shared embedding size.
         fusion_hidden_dim: H of the fused-pair (and joint) heads.
+        fusion_dropout: dropout of the fused-pair (and joint) heads (0.1 in the reference).
         lr: initial learning rate of AdamW.
         weight_decay: AdamW weight decay.
         min_lr: learning rate at the end of the cosine decay.
@@ -47,6 +49,9 @@ class ContrastiveTask(PolymodalTask):
             split, fit a linear probe on the frozen training embeddings of
             every modality and fused pair and report its test accuracy
             (``test/probe/<name>/acc``).
+        gather: under DDP, compute the objective on the embeddings of every
+            process (negatives from the global batch, gradients flowing back to
+            each process); off, each process contrasts its own shard only.
         modalities: use only these modalities of the data (default: all).
         data_info: modalities and shapes of the data (set by the CLI from the
             DataModule; stored in checkpoints).
@@ -62,10 +67,12 @@ class ContrastiveTask(PolymodalTask):
         encoder_options: dict[str, Any] | None = None,
         embed_dim: int = 128,
         fusion_hidden_dim: int = 512,
+        fusion_dropout: float = 0.1,
         lr: float = 1e-4,
         weight_decay: float = 1e-4,
         min_lr: float = 1e-6,
         linear_probe: bool = True,
+        gather: bool = True,
         modalities: list[str] | None = None,
         data_info: dict[str, Any] | None = None,
     ) -> None:
@@ -76,7 +83,7 @@ class ContrastiveTask(PolymodalTask):
         self.model = ContrastiveModel.from_info(
             self.data_info, encoder, encoder_options, embed_dim=embed_dim,
             fused_pairs=self.objective.fused_pairs, joint=self.objective.needs_joint,
-            fusion_hidden_dim=fusion_hidden_dim,
+            fusion_hidden_dim=fusion_hidden_dim, fusion_dropout=fusion_dropout,
         )
         self._test_outputs: list[dict[str, Any]] = []
 
@@ -96,7 +103,10 @@ class ContrastiveTask(PolymodalTask):
         return {m: batch["inputs"][m] for m in self.data_info.modalities}
 
     def _loss(self, batch: Batch, stage: str) -> Tensor:
-        terms = self.objective.loss(self.objective.embed(self.model, self._inputs(batch)))
+        embeddings = self.objective.embed(self.model, self._inputs(batch))
+        if stage == "train" and self.hparams.gather and self.distributed:
+            embeddings = embeddings.apply(self.gather_batch)  # negatives from the global batch
+        terms = self.objective.loss(embeddings)
         total = torch.stack(list(terms.values())).sum()
         size = len(batch["target"])
         self.log(f"{stage}/loss", total, prog_bar=True, batch_size=size, sync_dist=stage != "train")
@@ -111,39 +121,45 @@ class ContrastiveTask(PolymodalTask):
         self._loss(batch, "val")
 
     # --- test: retrieval over the whole split -------------------------------------
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
+    def _embed_batch(self, batch: Batch) -> dict[str, Any]:
+        """A batch's embeddings, presence, content keys and targets (detached, on the model's device)."""
         modalities = self.data_info.modalities
         embeddings = self.model({m: batch["inputs"][m] for m in modalities})
-        self._test_outputs.append({
-            "unimodal": {m: z.detach().cpu() for m, z in embeddings.unimodal.items()},
-            "fused": {p: z.detach().cpu() for p, z in embeddings.fused.items()},
-            "present": {m: batch["present"][m].cpu() for m in modalities if m in batch.get("present", {})},
-            "keys": {m: batch["keys"][m].cpu() for m in modalities if m in batch.get("keys", {})},
-            "target": batch["target"].cpu(),
-        })
+        return {
+            "unimodal": {m: z.detach() for m, z in embeddings.unimodal.items()},
+            "fused": {p: z.detach() for p, z in embeddings.fused.items()},
+            "present": {m: batch["present"][m] for m in modalities if m in batch.get("present", {})},
+            "keys": {m: batch["keys"][m] for m in modalities if m in batch.get("keys", {})},
+            "target": {"y": batch["target"]},
+        }
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._test_outputs.append(self._embed_batch(batch))
 
     def on_test_epoch_start(self) -> None:
         self._test_outputs = []
 
     def on_test_epoch_end(self) -> None:
         outputs, self._test_outputs = self._test_outputs, []
-        if not outputs:
+        test = concatenate_outputs(outputs)  # every process's shard, in rank order
+        if test is None:
             return
-
-        def gather(field: str) -> dict:
-            return {k: torch.cat([o[field][k] for o in outputs]) for k in outputs[0][field]}
-
-        embeddings = Embeddings(gather("unimodal"), gather("fused"))
-        metrics = retrieval_metrics(embeddings, self.objective.pair_scores, gather("present"), gather("keys"))
+        embeddings = Embeddings(test["unimodal"], test["fused"])
+        metrics = retrieval_metrics(embeddings, self.objective.pair_scores, test["present"], test["keys"])
         self.log_dict({f"test/retrieval/{k}": v for k, v in metrics.items()})
         train = self._training_loader()
         if train is not None:
-            targets = torch.cat([o["target"] for o in outputs])
-            accuracies = probe_accuracies(self.model, train, embeddings, targets, self.data_info.num_classes)
+            with torch.no_grad():
+                train_outputs = concatenate_outputs([
+                    self._embed_batch(self.trainer.strategy.batch_to_device(batch)) for batch in train
+                ])
+            accuracies = probe_accuracies(Embeddings(train_outputs["unimodal"], train_outputs["fused"]),
+                                          train_outputs["target"]["y"], embeddings, test["target"]["y"],
+                                          self.data_info.num_classes)
             self.log_dict({f"test/probe/{name}/acc": acc for name, acc in accuracies.items()})
 
     def _training_loader(self):
-        """The training split's loader when a linear probe can be fit (labels, a train split), else None."""
+        """The training split's loader (one shard per process) when a linear probe can be fit, else None."""
         data = getattr(self.trainer, "datamodule", None)
         if not self.hparams.linear_probe or self.data_info.num_classes < 2 or data is None:
             return None
@@ -159,3 +175,10 @@ class ContrastiveTask(PolymodalTask):
                                                               eta_min=self.hparams.min_lr)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
+
+def concatenate_outputs(outputs: list[dict[str, dict]]) -> dict[str, dict[str, Tensor]] | None:
+    """Concatenate per-batch ``{field: {key: tensor}}`` over batches, then over processes."""
+    if not outputs:
+        return None
+    return {field: {k: gather_uneven(torch.cat([o[field][k] for o in outputs])) for k in outputs[0][field]}
+            for field in outputs[0]}

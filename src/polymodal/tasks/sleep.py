@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torchmetrics import MetricCollection
+from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import (
     MulticlassAccuracy,
     MulticlassCohenKappa,
@@ -153,6 +153,7 @@ class SleepTask(PolymodalTask):
         names = self.data_info.class_names or (STAGES if n == len(STAGES) else tuple(map(str, range(n))))
         heads = tuple(self.model.heads) if self.model.auxiliary_losses else ()
         self.metrics = nn.ModuleDict({s: SleepMetrics(s, tuple(names), heads) for s in ("val", "test")})
+        self.losses = nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.confusion_matrices: dict[str, Tensor] = {}
 
     def _sizes(self, preset: str, sizes: dict[str, Any]) -> SleepSizes:
@@ -204,13 +205,13 @@ class SleepTask(PolymodalTask):
         masks = self._masks(batch)
         output = self.model(batch["inputs"], masks)
         terms = self.loss(output, batch["target"], masks)
-        size = len(batch["target"])
-        self.log(f"{stage}/loss", torch.stack(list(terms.values())).sum(), prog_bar=stage == "val",
-                 batch_size=size, sync_dist=True)
+        self.losses[stage].update(torch.stack(list(terms.values())).sum().detach().float(), weight=len(batch["target"]))
         self.metrics[stage].update(predict(output, masks), output, batch["target"], masks)
 
     def _log_metrics(self, stage: str) -> None:
-        scalars, confusion = self.metrics[stage].compute()
+        scalars, confusion = self.metrics[stage].compute()  # torchmetrics synchronises the processes' states
+        scalars[f"{stage}/loss"] = self.losses[stage].compute()
+        self.losses[stage].reset()
         self.log_dict(scalars, prog_bar=stage == "val", sync_dist=True)
         self.confusion_matrices[stage] = confusion.cpu()
         self.metrics[stage].reset()

@@ -2,32 +2,38 @@
 
 The task builds a :class:`~polymodal.models.MultimodalClassifier` sized from
 the data and delegates the objective to a balancing method
-(:mod:`polymodal.balance`): the method returns named loss terms, the task sums
-them, logs each one, and calls the method's backward and gradient hooks.
+(:mod:`polymodal.balance`): the method returns named loss terms, which the
+task sums and logs, and additive statistics, which the task sums over the
+micro-batches of an optimizer step, averages over the processes and hands
+back to the method once per step — after gradient accumulation, AMP
+unscaling and DDP's gradient averaging (``on_before_optimizer_step``) — so
+gradient changes are the same on every process and do not depend on how the
+global batch was split.
 """
 
 from __future__ import annotations
 
-import warnings
+import os
 from typing import Any
 
 import torch
 from torch import Tensor
+from torchmetrics import MeanMetric
 
-from polymodal.balance import build_balancer
+from polymodal.balance import Balancer, build_balancer
+from polymodal.balance.context import StepContext
+from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.eval.metrics import SupervisedMetrics
 from polymodal.models import ModelOutput, MultimodalClassifier
+from polymodal.models.pretrained import check_pretrained, load_pretrained
 from polymodal.tasks.base import PolymodalTask
 from polymodal.tasks.registry import TASKS
 
 OPTIMIZERS = ("adamw", "sgd")
 PROGRESS_EVERY = 10
 """Steps between updates of the training loss in the progress bar."""
-
-# The CPU shortcut below is deliberate; Lightning would warn about it on every run.
-warnings.filterwarnings("ignore", message="You have overridden `transfer_batch_to_device`")
 
 
 @TASKS.register("supervised")
@@ -46,6 +52,15 @@ class SupervisedTask(PolymodalTask):
         optimizer: ``adamw`` or ``sgd`` (momentum 0.9). Adam-type optimizers
             normalize each parameter's gradient scale, which largely cancels
             gradient-scaling methods (MLB, OGM-GE, MSLR); SGD applies them as is.
+        pretrained: modality → checkpoint of a unimodal run whose encoder (and
+            head) initialize that modality when training starts (not when a run
+            resumes); pretrain-then-finetune with any method.
+        freeze_pretrained: keep the pretrained encoders fixed.
+        gather: under DDP, let the method's loss see the global batch (features
+            gathered from every process for batch-level terms such as MCR's,
+            batch scores averaged, as AGM's); off, each loss uses its shard.
+            The statistics of the per-step gradient changes are averaged over
+            the processes either way, so replicas never drift apart.
         modalities: use only these modalities of the data (default: all); a
             name the data lacks is an error. ``unimodal`` training uses one.
         data_info: modalities, shapes and classes of the data (set by the CLI
@@ -65,6 +80,9 @@ class SupervisedTask(PolymodalTask):
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
         optimizer: str = "adamw",
+        pretrained: dict[str, str] | None = None,
+        freeze_pretrained: bool = False,
+        gather: bool = True,
         modalities: list[str] | None = None,
         data_info: dict[str, Any] | None = None,
     ) -> None:
@@ -79,31 +97,83 @@ class SupervisedTask(PolymodalTask):
             encoder_options=encoder_options, fusion_options=fusion_options,
             unimodal_heads=self.balancer.needs_unimodal_heads,
         )
-        self.balancer.check(self.model)
-        modalities = list(self.model.heads)
+        if not self.balancer.uses_fusion_head:  # no gradient would reach it (and DDP requires every one)
+            self.model.fusion.requires_grad_(False)
+        self.view = ModelView(self.model)
+        self.balancer.setup(self.view)
+        check_pretrained(self.model, pretrained or {})
+        if freeze_pretrained:
+            for m in pretrained or {}:
+                self.model.encoders[m].requires_grad_(False)
+        stages = ("val", "test")
         self.metrics = torch.nn.ModuleDict(
-            {s: SupervisedMetrics(s, self.data_info.num_classes, modalities) for s in ("val", "test")}
+            {s: SupervisedMetrics(s, self.data_info.num_classes, list(self.model.heads)) for s in stages}
         )
+        self.losses = torch.nn.ModuleDict({s: MeanMetric() for s in stages})
         self._terms: dict[str, Tensor] = {}
+        self._statistics: dict[str, Tensor] = {}
+        self._needs_term_gradients = type(self.balancer).term_gradients is not Balancer.term_gradients
 
     @property
     def monitor(self) -> tuple[str, str]:
         """The validation metric that selects the best checkpoint, and its mode."""
         return ("val/loss", "min") if self.data_info.num_classes == 0 else ("val/acc", "max")
 
-
     def forward(self, batch: Batch) -> ModelOutput:
         return self.model(batch["inputs"], batch.get("present"))
+
+    # --- the engine's collectives, handed to the method ---------------------------
+    def _context(self, training: bool) -> StepContext:
+        seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+        step = self.global_step if self._trainer is not None else 0
+        if training and self.hparams.gather and self.distributed:
+            return StepContext(training, gather=self.gather_batch, mean=self.mean_over_processes, seed=seed, step=step)
+        return StepContext(training, seed=seed, step=step)
+
+    def _reduced_statistics(self) -> dict[str, Tensor]:
+        """The step's statistics (summed over micro-batches), averaged over processes in one collective."""
+        statistics, self._statistics = self._statistics, {}
+        if not statistics or not self.distributed:
+            return statistics
+        keys = sorted(statistics)
+        flat = self.mean_over_processes(torch.cat([statistics[k].float().reshape(-1) for k in keys]))
+        sizes = [statistics[k].numel() for k in keys]
+        return {k: chunk.view_as(statistics[k]) for k, chunk in zip(keys, flat.split(sizes))}
+
+    def _add_statistics(self, statistics: dict[str, Tensor]) -> None:
+        for key, value in statistics.items():
+            value = value.detach()
+            self._statistics[key] = self._statistics[key] + value if key in self._statistics else value
+
+    def _loss_scale(self) -> tuple[float, float]:
+        """``(factor, amp)``: Lightning backpropagates ``total · factor``, of which ``amp`` is the AMP loss scale."""
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        amp = float(scaler.get_scale()) if scaler is not None else 1.0
+        return amp / self.trainer.accumulate_grad_batches, amp
 
     # --- training ----------------------------------------------------------------
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         output = self(batch)
-        self._terms = self.balancer.loss(output, batch, self.model)
-        total = torch.stack(list(self._terms.values())).sum()
+        result = self.balancer.loss(output, batch, self.view, self._context(training=True))
+        self._add_statistics(result.statistics)
+        self._terms = result.terms
+        total = result.total
         if self.global_step % PROGRESS_EVERY == 0:  # each self.log call costs about a millisecond
             self.log("train/loss", total, prog_bar=True, logger=False, batch_size=len(batch["target"]))
-        self._log_training_state({"loss": total, **self._terms})
+        self._log_training_state({"loss": total, **result.terms, **result.logs})
         return total
+
+    def backward(self, loss: Tensor, *args: Any, **kwargs: Any) -> None:
+        terms, self._terms = self._terms, {}
+        if self._needs_term_gradients:
+            factor, amp = self._loss_scale()
+            gradients = self.balancer.term_gradients({k: v * factor for k, v in terms.items()}, self.view)
+            self._add_statistics({k: g / amp for k, g in gradients.items()})
+        super().backward(loss, *args, **kwargs)
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        state = self.balancer.step(self._reduced_statistics(), self.view, self._context(training=True))
+        self._log_training_state(state)
 
     def _log_training_state(self, values: dict[str, Tensor | float]) -> None:
         """Per-step state (loss terms, balancing coefficients) every ``log_every_n_steps`` steps.
@@ -112,6 +182,8 @@ class SupervisedTask(PolymodalTask):
         call, which is most of a small model's step.
         """
         if not values or not self.loggers or self.global_step % self.trainer.log_every_n_steps:
+            return
+        if not self.trainer.is_global_zero:
             return
         metrics = {f"train/{k}": float(v.detach() if isinstance(v, Tensor) else v) for k, v in values.items()}
         for logger in self.loggers:
@@ -122,42 +194,40 @@ class SupervisedTask(PolymodalTask):
             return batch
         return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
-    def backward(self, loss: Tensor, *args: Any, **kwargs: Any) -> None:
-        self.balancer.backward(loss, self._terms, self.model)
-
-    def on_after_backward(self) -> None:
-        self._log_training_state(self.balancer.after_backward(self.model))
-
     def on_fit_start(self) -> None:
-        self.balancer.on_fit_start(self)
+        if self.hparams.pretrained and self.trainer.ckpt_path is None:  # a resumed run holds its own weights
+            load_pretrained(self.model, self.hparams.pretrained)
 
     def on_train_epoch_start(self) -> None:
-        self.balancer.on_train_epoch_start(self)
+        self.balancer.epoch_start(self.current_epoch)
 
     def on_train_epoch_end(self) -> None:
-        self._log_state(self.balancer.on_train_epoch_end(self))
+        self._log_state(self.balancer.train_epoch_end())
 
     def on_validation_epoch_end(self) -> None:
-        if not self.trainer.sanity_checking:  # before the metrics are reset: MSLR reads them
-            self._log_state(self.balancer.on_validation_epoch_end(self))
-        self._log_metrics("val")
+        values = self._compute_metrics("val")
+        if not self.trainer.sanity_checking:
+            self._log_state(self.balancer.validation_end(values))
+        self.log_dict(values, prog_bar=True, sync_dist=True)
 
-    def _log_state(self, state: dict[str, float]) -> None:
+    def _log_state(self, state: dict[str, Tensor]) -> None:
         if state:
-            self.log_dict({f"train/{k}": float(v) for k, v in state.items()})
+            self.log_dict({f"train/{k}": torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
 
     # --- evaluation --------------------------------------------------------------
     def _evaluate(self, batch: Batch, stage: str) -> None:
         output = self(batch)
-        terms = self.balancer.loss(output, batch, self.model)
-        self.log(f"{stage}/loss", torch.stack(list(terms.values())).sum(), prog_bar=stage == "val",
-                 batch_size=len(batch["target"]), sync_dist=True)
-        self.metrics[stage].update(self.balancer.predict(output), output.unimodal, batch["target"], batch.get("present", {}))
+        result = self.balancer.loss(output, batch, self.view, self._context(training=False))
+        self.losses[stage].update(result.total.detach().float(), weight=len(batch["target"]))
+        self.metrics[stage].update(self.balancer.predict(output), output.unimodal, batch["target"],
+                                   batch.get("present", {}))
 
-    def _log_metrics(self, stage: str) -> None:
-        metrics = self.metrics[stage]
-        self.log_dict(metrics.compute(), prog_bar=stage == "val", sync_dist=True)
-        metrics.reset()
+    def _compute_metrics(self, stage: str) -> dict[str, Tensor]:
+        """The stage's metrics, synchronised over processes by torchmetrics, then reset."""
+        values = {f"{stage}/loss": self.losses[stage].compute(), **self.metrics[stage].compute()}
+        self.losses[stage].reset()
+        self.metrics[stage].reset()
+        return values
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self._evaluate(batch, "val")
@@ -166,7 +236,7 @@ class SupervisedTask(PolymodalTask):
         self._evaluate(batch, "test")
 
     def on_test_epoch_end(self) -> None:
-        self._log_metrics("test")
+        self.log_dict(self._compute_metrics("test"), sync_dist=True)
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self.balancer.predict(self(batch))
@@ -177,4 +247,3 @@ class SupervisedTask(PolymodalTask):
         if self.hparams.optimizer == "sgd":
             return torch.optim.SGD(self.parameters(), lr=lr, momentum=0.9, weight_decay=decay)
         return torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=decay)
-
