@@ -47,6 +47,7 @@ from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
 
 
+@torch.no_grad()
 def unimodal_performance(output: ModelOutput, batch: Batch) -> dict[str, Tensor]:
     """Additive statistics of ``s_m`` per unimodal head: true-class probability, or squared error for regression."""
     target = batch["target"]

@@ -22,6 +22,7 @@ class ModelView:
 
     def __init__(self, model: MultimodalClassifier) -> None:
         self._model = model
+        self._groups: dict[str, list[nn.Parameter]] = {}
 
     @property
     def modalities(self) -> tuple[str, ...]:
@@ -65,8 +66,10 @@ class ModelView:
         return self._model.fusion.modality_logits(features)
 
     def modality_parameters(self, modality: str) -> list[nn.Parameter]:
-        """Modality m's group: encoder, unimodal head, its slice of the fusion head."""
-        return self._model.modality_parameters(modality)
+        """Modality m's group: encoder, unimodal head, its slice of the fusion head (found once)."""
+        if modality not in self._groups:
+            self._groups[modality] = self._model.modality_parameters(modality)
+        return self._groups[modality]
 
     def encoder_parameters(self, modality: str) -> list[nn.Parameter]:
         """The trainable parameters of modality m's encoder."""

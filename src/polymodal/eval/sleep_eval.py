@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import lightning as L
 import numpy as np
 import torch
 from torch import Tensor
@@ -96,20 +97,20 @@ def held_out_windows(data: SleepDataModule) -> SleepSequenceDataset:
     return dataset
 
 
-@torch.no_grad()
-def evaluate_condition(task: torch.nn.Module, base: SleepSequenceDataset, condition: Condition,
+def predict_probabilities(task: L.LightningModule, loader: DataLoader) -> Tensor:
+    """The task's ``predict_step`` over ``loader`` through Lightning, on the device the task is on."""
+    device = next(task.parameters()).device
+    trainer = L.Trainer(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, logger=False,
+                        enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    return torch.cat([p.float().cpu() for p in trainer.predict(task, dataloaders=loader)])
+
+
+def evaluate_condition(task: L.LightningModule, base: SleepSequenceDataset, condition: Condition,
                        batch_size: int, seed: int = 0) -> ConditionResult:
     """Stage every test window under ``condition``; pooled and per-night metrics."""
     check_condition(condition, task.model.modalities)
     loader = DataLoader(ConditionDataset(base, condition, seed), batch_size=batch_size, collate_fn=collate_items)
-    task.eval()
-    device = next(task.parameters()).device
-    probs = []
-    for index, batch in enumerate(loader):
-        batch = {**batch, "inputs": {m: x.to(device) for m, x in batch["inputs"].items()},
-                 "present": {m: x.to(device) for m, x in batch["present"].items()}}
-        probs.append(task.predict_step(batch, index).float().cpu())
-    per_night = average_over_windows(torch.cat(probs), base.windows, base.night_lengths)
+    per_night = average_over_windows(predict_probabilities(task, loader), base.windows, base.night_lengths)
     nights = []
     for night_id, path, night_probs in zip(base.night_ids, base.paths, per_night, strict=True):
         covered = ~torch.isnan(night_probs).any(dim=1)
