@@ -16,6 +16,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.loggers import Logger
+from lightning.pytorch.plugins import MixedPrecision
 
 from polymodal.data.datamodule import ArrayDataModule
 from polymodal.tasks.contrastive import ContrastiveTask
@@ -88,11 +89,19 @@ def datamodule(count: int, batch_size: int, reorder: bool) -> ArrayDataModule:
     return ArrayDataModule(train=train, val=val, batch_size=batch_size, shuffle=False)
 
 
+SCALED_FP16 = "16-mixed-scaled"
+"""fp16 autocast with a loss scaler (Lightning adds none on CPU; GPUs always have one)."""
+
+
 def trainer(devices: int, accumulate: int, precision: str, epochs: int, logger: Logger) -> L.Trainer:
+    plugins = []
+    if precision == SCALED_FP16:
+        plugins, precision = [MixedPrecision("16-mixed", "cpu", torch.amp.GradScaler("cpu", init_scale=2.0**10))], None
     return L.Trainer(
         max_epochs=epochs, accelerator="cpu", devices=devices, strategy="ddp" if devices > 1 else "auto",
-        accumulate_grad_batches=accumulate, precision=precision, logger=logger, log_every_n_steps=1,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+        accumulate_grad_batches=accumulate, precision=precision, plugins=plugins, logger=logger,
+        log_every_n_steps=1, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        num_sanity_val_steps=0,
     )
 
 
