@@ -41,14 +41,30 @@ def test_ratios_and_coefficients_by_hand(kit):
     balancer = build_balancer("agm", alpha=2.0)
     model = kit.make_model(2)
     kit.setup(balancer, model)
-    first = balancer.coefficients(scores)  # no history yet: k = 1
-    assert torch.allclose(first, torch.ones(2))
-    advance(balancer, model, scores)  # one optimizer step with these scores: r̄ = [e^0.5, e^-0.5]
-    second_scores = torch.tensor([1.0, 1.0])  # r = [1, 1]
-    k = balancer.coefficients(second_scores)
+    # official: running score means S start at 0, so r* = exp(0) = 1 before the first step
+    first = balancer.coefficients(scores)
+    assert torch.allclose(first, torch.exp(2.0 * (1.0 - torch.tensor([math.exp(0.5), math.exp(-0.5)]))))
+    advance(balancer, model, scores)  # S = [0.5, 1.0]
+    advance(balancer, model, torch.tensor([1.5, 1.0]))  # S = [1.0, 1.0]: cumulative mean over steps
+    assert torch.allclose(balancer.running, torch.tensor([1.0, 1.0]))
+    k = balancer.coefficients(torch.tensor([2.0, 1.0]))  # r = [e^-1, e^1], r* = [1, 1]
+    assert torch.allclose(k, torch.exp(2.0 * (1.0 - torch.tensor([math.exp(-1.0), math.exp(1.0)]))))
+    # the exponent is capped at 10: S = [0, 5] gives r*_0 = e^5 ≈ 148, and r_0 = 1 for equal scores
+    balancer.running.copy_(torch.tensor([0.0, 5.0]))
+    capped = balancer.coefficients(torch.tensor([1.0, 1.0]))
+    assert float(capped[0]) == pytest.approx(math.exp(2.0 * 10.0), rel=1e-5)
+    assert float(capped[1]) == pytest.approx(math.exp(2.0 * (math.exp(-5.0) - 1.0)), rel=1e-5)
+
+
+def test_ratio_mean_variant(kit):
+    balancer = build_balancer("agm", alpha=2.0, reference="ratio_mean")
+    model = kit.make_model(2)
+    kit.setup(balancer, model)
+    scores = torch.tensor([0.5, 1.0])
+    assert torch.allclose(balancer.coefficients(scores), torch.ones(2))  # no history yet: k = 1
+    advance(balancer, model, scores)  # r̄ = [e^0.5, e^-0.5]
+    k = balancer.coefficients(torch.tensor([1.0, 1.0]))  # r = [1, 1]
     assert torch.allclose(k, torch.exp(2.0 * (torch.tensor([math.exp(0.5), math.exp(-0.5)]) - 1.0)))
-    advance(balancer, model, second_scores)
-    assert torch.allclose(balancer.ratio_mean, (agm_ratios(scores) + 1.0) / 2)
 
 
 def advance(balancer, model, scores):
@@ -69,21 +85,21 @@ def test_scale_backward_is_identity_forward_and_scales_gradient():
 
 def test_modulation_changes_encoder_gradients_and_clips(kit):
     model, batch = kit.make_model(2), kit.make_batch(2)
-    plain_balancer = build_balancer("agm", alpha=0.0, clip_norm=None)
+    plain_balancer = build_balancer("agm", alpha=0.0, clip="off")
     kit.setup(plain_balancer, model)
     plain, terms, _ = kit.step(plain_balancer, model, batch)
     joint, joint_terms, _ = kit.step(build_balancer("joint"), model, batch)
     assert torch.allclose(terms["fused"], joint_terms["fused"], atol=1e-6)
     for p in model.parameters():  # α = 0: exactly the joint gradient
         assert torch.allclose(plain[id(p)], joint[id(p)], atol=1e-6)
-    balancer = build_balancer("agm", alpha=3.0, clip_norm=None)
+    balancer = build_balancer("agm", alpha=3.0, clip="off")
     kit.setup(balancer, model)
     advance(balancer, model, torch.tensor([0.1, 3.0]))  # history: modality 0 was far ahead
     modulated, _, state = kit.step(balancer, model, batch)
     assert state["k/m0"] != pytest.approx(1.0) and state["k/m1"] != pytest.approx(1.0)
     for m in model.modalities:
         assert kit.changed(plain, modulated, model.encoders[m].parameters())
-    clipped = build_balancer("agm", alpha=0.0, clip_norm=0.01)
+    clipped = build_balancer("agm", alpha=0.0, clip="always", clip_norm=0.01)
     kit.setup(clipped, model)
     grads, _, _ = kit.step(clipped, model, batch)
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(grads[id(p)]) for p in model.parameters()]))
@@ -95,5 +111,20 @@ def test_bad_options_raise(kit):
         build_balancer("agm", gamma=1.0)
     with pytest.raises(PolymodalError, match="clip_norm"):
         build_balancer("agm", clip_norm=0.0)
+    with pytest.raises(PolymodalError, match="unknown clip 'sometimes'"):
+        build_balancer("agm", clip="sometimes")
+
+
+def test_official_clip_rule_looks_at_the_fusion_weight_gradient(kit):
+    model, batch = kit.make_model(2), kit.make_batch(2)
+    small = kit.setup(build_balancer("agm", alpha=0.0, clip="fusion_weight", clip_norm=10.0), model)
+    plain, _, _ = kit.step(kit.setup(build_balancer("agm", alpha=0.0, clip="off"), model), model, batch)
+    grads, _, _ = kit.step(small, model, batch)  # fusion-weight entries far below 10: untouched
+    assert all(torch.equal(grads[id(p)], plain[id(p)]) for p in model.parameters())
+    largest = max(float(plain[id(p)].abs().max()) for p in model.fusion.parameters() if p.dim() >= 2)
+    tight = kit.setup(build_balancer("agm", alpha=0.0, clip="fusion_weight", clip_norm=largest / 2), model)
+    grads, _, _ = kit.step(tight, model, batch)
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(grads[id(p)]) for p in model.parameters()]))
+    assert float(norm) == pytest.approx(largest / 2, rel=1e-3)
     with pytest.raises(PolymodalError, match="regression"):
         kit.setup(build_balancer("agm"), kit.make_model(2, classes=0))

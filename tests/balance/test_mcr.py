@@ -9,11 +9,18 @@ NO_EXTRAS = {"lambda_pd": 0.0, "lambda_con": 0.0, "lambda_ceb": 0.0}
 
 
 def divergence(model, features, perms, permuted, gradient_to):
-    """D(S → n) by an explicit loop, the other modalities detached through ``model.fuse``."""
+    """D(S → n) by an explicit loop against the main forward's prediction (its gradient kept); the other
+    modalities cut off: their whole term W_m z_m of the late head (MCR release), their features otherwise."""
     detach = [] if gradient_to is None else [m for m in features if m != gradient_to]
-    reference = model.fuse(features, detach=detach)
-    values = [js_divergence(model.fuse({m: z[p] if m in permuted else z for m, z in features.items()}, detach=detach),
-                            reference).mean() for p in perms]
+    reference = model.fuse(features)
+
+    def fused(feats):
+        if model.fusion.is_additive:
+            return sum(o.detach() if m in detach else o for m, o in model.fusion.modality_logits(feats).items())
+        return model.fuse(feats, detach=detach)
+
+    values = [js_divergence(fused({m: z[p] if m in permuted else z for m, z in features.items()}), reference).mean()
+              for p in perms]
     return torch.stack(values).mean()
 
 
@@ -38,8 +45,10 @@ def test_game_gradients_match_the_explicit_formula(game, count, fusion, kit):
     balancer = build_balancer("mcr", game=game, permutations=4, lambda_con=0.0, lambda_ceb=0.0)
     kit.setup(balancer, model)
     params = list(model.parameters())
-    features = model(batch["inputs"]).features
-    divergences = balancer.divergences(ModelView(model), features, batch["present"], batch["target"], StepContext())
+    output = model(batch["inputs"])
+    features = output.features
+    divergences = balancer.divergences(ModelView(model), features, batch["present"], batch["target"], StepContext(),
+                                       output.logits)
     value = game_regularizer(divergences, balancer.sets, game)
     got = torch.autograd.grad(value, params, allow_unused=True)
     perms = draw_permutations(4, 8, "any", StepContext().generator())
@@ -127,3 +136,15 @@ def test_bad_options_raise(kit):
     uneven = MultimodalClassifier.from_info(kit.make_info(2), encoder_options={"hidden_dim": 4, "m1": {"hidden_dim": 6}})
     with pytest.raises(PolymodalError, match="con_projection"):
         kit.setup(build_balancer("mcr"), uneven)
+
+
+def test_greedy_game_reaches_the_late_head_weights(kit):
+    """In the release's game (against the main forward's prediction) each player's own term W_m z_m
+    carries the gradient, so the late head's weights learn from the regularizer too."""
+    model, batch = kit.make_model(2), kit.make_batch(2)
+    balancer = build_balancer("mcr", permutations=4, lambda_con=0.0, lambda_ceb=0.0)
+    balancer.setup(ModelView(model))
+    output = model(batch["inputs"])
+    pd = balancer.loss(output, batch, ModelView(model), StepContext()).terms["pd"]
+    grads = torch.autograd.grad(pd, [model.fusion.blocks["m0"].weight, model.fusion.blocks["m1"].weight])
+    assert all(float(g.norm()) > 1e-6 for g in grads)

@@ -11,6 +11,7 @@ from polymodal.balance.mcr_terms import (
     js_divergence,
     permutation_divergences,
     permuted_sets,
+    pairwise_nt_xent,
     supervised_contrastive,
 )
 from polymodal.errors import PolymodalError
@@ -42,13 +43,22 @@ def test_js_divergence_by_hand():
     assert far == pytest.approx(math.log(2.0), rel=1e-5)
 
 
-def naive_divergence(model, features, perms, modality_set, gradient_to):
+def fuse_detached(model, features, detach):
+    """The fused prediction with the detached modalities cut off: their whole term W_m z_m for a
+    sum-of-modalities head (as in the MCR release), their features for any other head."""
+    if model.fusion.is_additive:
+        shares = model.fusion.modality_logits(features)
+        return sum(o.detach() if m in detach else o for m, o in shares.items())
+    return model.fuse(features, detach=detach)
+
+
+def naive_divergence(model, features, perms, modality_set, gradient_to, reference=None):
     detach = [] if gradient_to is None else [m for m in features if m != gradient_to]
-    reference = model.fuse(features, detach=detach)
+    reference = fuse_detached(model, features, detach) if reference is None else reference
     values = []
     for perm in perms:  # the loop the implementation avoids
         permuted = {m: (z[perm] if m in modality_set else z) for m, z in features.items()}
-        values.append(js_divergence(model.fuse(permuted, detach=detach), reference).mean())
+        values.append(js_divergence(fuse_detached(model, permuted, detach), reference).mean())
     return torch.stack(values).mean()
 
 
@@ -105,11 +115,39 @@ def test_supervised_contrastive_matches_definition(positives):
     assert float(value) == pytest.approx(float(naive_supcon(features, target, 0.5, positives)), rel=1e-5)
 
 
-def test_ceb_reconstructs_concatenated_features():
+def naive_nt_xent(features, target, temperature):
+    """Per positive pair (i, p): −log(e^{s_ip} / (e^{s_ip} + Σ_{n: other label} e^{s_in})), averaged over pairs."""
+    z = F.normalize(torch.cat(list(features.values())), dim=-1)
+    labels = target.repeat(len(features))
+    losses = []
+    for i in range(len(z)):
+        negatives = [z[i] @ z[k] / temperature for k in range(len(z)) if labels[k] != labels[i]]
+        for p in range(len(z)):
+            if p != i and labels[p] == labels[i]:
+                positive = z[i] @ z[p] / temperature
+                losses.append(-(positive - torch.logsumexp(torch.stack([positive, *negatives]), 0)))
+    return torch.stack(losses).mean()
+
+
+def test_release_nt_xent_matches_definition():
+    g = torch.Generator().manual_seed(3)
+    features = {"a": torch.randn(5, 4, generator=g), "v": torch.randn(5, 4, generator=g)}
+    target = torch.tensor([0, 1, 0, 2, 1])
+    present = {m: torch.ones(5, dtype=torch.bool) for m in features}
+    value = pairwise_nt_xent(features, target, present, 0.5)
+    assert float(value) == pytest.approx(float(naive_nt_xent(features, target, 0.5)), rel=1e-5)
+    assert abs(float(value) - float(supervised_contrastive(features, target, present, 0.5))) > 1e-3
+
+
+def test_ceb_reconstructs_concatenated_features_from_raw_logits():
     decoder = CEBDecoder(3, {"a": 2, "v": 4}, hidden_dim=5)
+    assert all(layer.bias is None for layer in decoder.net if isinstance(layer, torch.nn.Linear))
     logits, features = torch.randn(6, 3), {"a": torch.randn(6, 2), "v": torch.randn(6, 4)}
-    expected = F.mse_loss(decoder.net(logits.softmax(-1)), torch.cat([features["a"], features["v"]], 1))
+    expected = F.mse_loss(decoder.net(logits), torch.cat([features["a"], features["v"]], 1))
     assert float(decoder(logits, features)) == pytest.approx(float(expected))
+    variant = CEBDecoder(3, {"a": 2, "v": 4}, hidden_dim=5, input="probabilities", bias=True)
+    expected = F.mse_loss(variant.net(logits.softmax(-1)), torch.cat([features["a"], features["v"]], 1))
+    assert float(variant(logits, features)) == pytest.approx(float(expected))
 
 
 @pytest.mark.parametrize("fusion", ["late", "logit_sum", "cosine"])

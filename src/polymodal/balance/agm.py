@@ -10,25 +10,32 @@ Modulation", ICCV 2023 (arXiv 2308.07686).
   modalities in S kept) plus an equal share of ``f(∅)``, so ``Σ_m o_m = f``
   exactly and the two-modality formula is recovered. All ``2^M`` subset
   outputs come from ONE batched call of the fusion head.
-* **Scores**: ``s_m`` = mean cross-entropy of ``o_m``.
-* **Ratios and coefficients**: ``r_m = exp(mean_{j≠m} s_j − s_m)``
-  (above 1 when modality m fits better than the others), ``r̄_m`` its running
-  mean over the optimizer steps so far, and ``k_m = exp(α·(r̄_m − r_m))``;
-  the first step uses ``r̄_m = r_m`` (``k_m = 1``).
+* **Scores**: ``s_m`` = mean cross-entropy of ``o_m`` (each sample's
+  probability floored at 1e-8, as in the official code).
+* **Ratios and coefficients** (official ``GradMod`` / ``CREMAD_main.py``):
+  ``r_m = exp(mean_{j≠m} s_j − s_m)`` (above 1 when modality m fits better
+  than the others; for two modalities ``exp(s_v − s_a)``), ``S_m`` the running
+  mean of the *scores* over the optimizer steps so far (starting at 0),
+  ``r*_m = exp(mean_{j≠m} S_j − S_m)`` from the means before this step, and
+  ``k_m = exp(α·min(r*_m − r_m, 10))``. ``reference="ratio_mean"`` uses the
+  running mean of the ratios instead, with ``k_m = 1`` on the first step
+  (a variant without the cap).
 * **Application**: the training loss is ``CE(Σ_m o_m)``, whose value equals
   ``CE(f)``; each ``o_m`` passes through an identity whose backward multiplies
   the gradient by ``k_m`` (the backward hook on the unimodal output path).
-* **Gradient clipping** at norm ``clip_norm`` (1 by default) over all model
-  parameters, once per optimizer step on the unscaled (AMP) and accumulated
-  gradients; with ``clip_norm=None`` use Lightning's ``gradient_clip_val``.
+* **Gradient clipping** to total norm ``clip_norm`` (1) over all model
+  parameters when a fusion-head weight's gradient has an entry beyond
+  ``±clip_norm`` (``clip="fusion_weight"``, the official rule), on every
+  step (``clip="always"``), or never (``clip="off"``); once per optimizer
+  step on the unscaled (AMP) and accumulated gradients.
 
 Scale: ``k_m`` multiplies a backward path, so it must be known before the
 backward pass: it comes from the scores of the current batch, averaged over
 all processes (so every DDP replica uses the same ``k`` and the result
 equals one process on the global batch). Under gradient accumulation each
 micro-batch uses its own scores (per micro-batch by definition); the
-running mean ``r̄`` advances once per optimizer step, from the scores of
-all its micro-batches.
+running means advance once per optimizer step, from the scores of all its
+micro-batches.
 
 Evaluation losses are the plain fused cross-entropy.
 """
@@ -45,11 +52,19 @@ from polymodal.balance.base import BALANCERS, BalancerLoss
 from polymodal.balance.context import StepContext
 from polymodal.balance.joint import Joint
 from polymodal.balance.losses import mean_scores, per_sample_loss, score_sums, supervised_loss
-from polymodal.balance.modulation import mean_of_others
+from polymodal.balance.modulation import check_choice, mean_of_others
 from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
+
+
+REFERENCES = ("score_means", "ratio_mean")
+CLIPS = ("fusion_weight", "always", "off")
+EXPONENT_CAP = 10.0
+"""Cap of ``r*_m − r_m`` in the exponent (official code)."""
+PROBABILITY_FLOOR_CE = -math.log(1e-8)
+"""A sample's cross-entropy is at most ``−log 1e-8`` (official code floors the probability)."""
 
 
 def subset_table(count: int) -> Tensor:
@@ -107,18 +122,25 @@ class AGM(Joint):
 
     Args:
         alpha: modulation strength α.
-        clip_norm: gradient-norm clip applied once per optimizer step (``None``: off).
+        reference: ``"score_means"`` (official) or ``"ratio_mean"``.
+        clip: ``"fusion_weight"`` (official), ``"always"`` or ``"off"``.
+        clip_norm: the total gradient norm clipped to (and the fusion-weight threshold).
     """
 
     name = "agm"
     supports_regression = False
     min_modalities = 2
 
-    def __init__(self, alpha: float = 2.0, clip_norm: float | None = 1.0) -> None:
+    def __init__(self, alpha: float = 2.0, reference: str = "score_means", clip: str = "fusion_weight",
+                 clip_norm: float = 1.0) -> None:
         super().__init__()
-        if clip_norm is not None and clip_norm <= 0:
-            raise PolymodalError(f"method 'agm': clip_norm must be > 0 or None, got {clip_norm}")
+        check_choice(self.name, "reference", reference, REFERENCES)
+        check_choice(self.name, "clip", clip, CLIPS)
+        if clip_norm <= 0:
+            raise PolymodalError(f"method 'agm': clip_norm must be > 0, got {clip_norm}")
         self.alpha = alpha
+        self.reference = reference
+        self.clip = clip
         self.clip_norm = clip_norm
         self.modalities: tuple[str, ...] = ()
 
@@ -127,7 +149,7 @@ class AGM(Joint):
         self.modalities = view.modalities
         count = len(self.modalities)
         self.register_buffer("weights", shapley_matrix(count), persistent=False)
-        self.register_buffer("ratio_mean", torch.zeros(count))
+        self.register_buffer("running", torch.zeros(count))  # S_m (score_means) or r̄_m (ratio_mean)
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
     def unimodal_outputs(self, view: ModelView, output: ModelOutput, batch: Batch) -> Tensor:
@@ -137,10 +159,12 @@ class AGM(Joint):
         return torch.einsum("ms,sbc->mbc", self.weights.to(subsets.dtype), subsets)
 
     def coefficients(self, scores: Tensor) -> Tensor:
-        """``k_m = exp(α(r̄_m − r_m))`` from ``[M]`` scores (1 before the first optimizer step)."""
+        """``k_m`` from the ``[M]`` scores of the current batch and the running means before this step."""
         ratios = agm_ratios(scores)
-        reference = ratios if int(self.steps) == 0 else self.ratio_mean
-        return torch.exp(self.alpha * (reference - ratios))
+        if self.reference == "ratio_mean":
+            reference = ratios if int(self.steps) == 0 else self.running
+            return torch.exp(self.alpha * (reference - ratios))
+        return torch.exp(self.alpha * (agm_ratios(self.running) - ratios).clamp_max(EXPONENT_CAP))
 
     def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
         if not context.training:
@@ -150,7 +174,8 @@ class AGM(Joint):
         with torch.no_grad():
             statistics: dict[str, Tensor] = {}
             for m, o in zip(self.modalities, unimodal):
-                statistics |= score_sums(per_sample_loss(o.float(), target), None, m)
+                per_sample = per_sample_loss(o.float(), target).clamp_max(PROBABILITY_FLOOR_CE)
+                statistics |= score_sums(per_sample, None, m)
             totals = context.mean(torch.stack([statistics[f"score/{m}"] for m in self.modalities]))
             counts = context.mean(torch.stack([statistics[f"count/{m}"] for m in self.modalities]))
             scores = totals / counts.clamp_min(1.0)
@@ -161,10 +186,16 @@ class AGM(Joint):
         return BalancerLoss({"fused": supervised_loss(fused, target)}, statistics, logs)
 
     def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
-        ratios = agm_ratios(mean_scores(statistics, self.modalities))
+        scores = mean_scores(statistics, self.modalities)
+        value = agm_ratios(scores) if self.reference == "ratio_mean" else scores
         steps = int(self.steps)
-        self.ratio_mean.copy_((self.ratio_mean * steps + ratios) / (steps + 1))
+        self.running.copy_((self.running * steps + value) / (steps + 1))
         self.steps.add_(1)
-        if self.clip_norm is not None:
+        if self.clip == "always" or (self.clip == "fusion_weight" and self.fusion_weight_exceeds(view)):
             torch.nn.utils.clip_grad_norm_(list(view.parameters()), self.clip_norm)
         return {}
+
+    def fusion_weight_exceeds(self, view: ModelView) -> bool:
+        """Whether a fusion-head weight (matrix) has a gradient entry beyond ``±clip_norm``."""
+        grads = [p.grad for p in view.fusion_parameters() if p.grad is not None and p.dim() >= 2]
+        return any(bool(g.abs().max() > self.clip_norm) for g in grads)

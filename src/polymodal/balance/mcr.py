@@ -50,6 +50,7 @@ from polymodal.balance.mcr_terms import (
     CEBDecoder,
     draw_permutations,
     game_regularizer,
+    pairwise_nt_xent,
     permutation_divergences,
     permuted_sets,
     supervised_contrastive,
@@ -60,6 +61,10 @@ from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
+
+
+REFERENCES = ("main_forward", "recomputed")
+CONTRASTIVE = {"nt_xent": pairwise_nt_xent, "supcon": supervised_contrastive}
 
 
 @BALANCERS.register("mcr")
@@ -76,11 +81,18 @@ class MCR(MultiLoss):
             ``"different_labels"`` (only pairs with different labels count).
         game: ``"greedy"``, ``"independent"`` or ``"collaborative"``.
         subsets: also permute every non-empty proper subset of modalities (M > 2).
-        temperature: NT-Xent temperature.
+        reference: the unpermuted prediction the divergences compare with:
+            ``"main_forward"`` (the release: the model's fused prediction, its
+            gradient kept) or ``"recomputed"`` (rerun under each player's detaching).
+        contrastive: ``"nt_xent"`` (the release: per positive pair, negatives-only
+            denominators) or ``"supcon"`` (Khosla et al., Eq. 2).
+        temperature: contrastive temperature.
         positives: ``"label"`` or ``"index"`` positives of the contrastive loss.
         con_projection: size of a learned per-modality projection before the
             contrastive loss (``None``: use the features as they are).
-        ceb_hidden: hidden size of the CEB decoder.
+        ceb_hidden: hidden size of the CEB decoder (``None``: the largest feature size, as the release's d).
+        ceb_input: ``"logits"`` (the release) or ``"probabilities"`` into the CEB decoder.
+        ceb_bias: biases in the CEB decoder (the release has none).
     """
 
     name = "mcr"
@@ -97,15 +109,22 @@ class MCR(MultiLoss):
         permutation: str = "any",
         game: str = "greedy",
         subsets: bool = False,
+        reference: str = "main_forward",
+        contrastive: str = "nt_xent",
         temperature: float = 0.5,
         positives: str = "label",
         con_projection: int | None = None,
-        ceb_hidden: int = 64,
+        ceb_hidden: int | None = None,
+        ceb_input: str = "logits",
+        ceb_bias: bool = False,
     ) -> None:
         super().__init__(1.0, lambda_uni)
         check_choice(self.name, "permutation", permutation, PERMUTATIONS)
         check_choice(self.name, "game", game, GAMES)
+        check_choice(self.name, "reference", reference, REFERENCES)
+        check_choice(self.name, "contrastive", contrastive, tuple(CONTRASTIVE))
         check_choice(self.name, "positives", positives, ("label", "index"))
+        check_choice(self.name, "ceb_input", ceb_input, ("logits", "probabilities"))
         for option, value in (("lambda_uni", lambda_uni), ("lambda_pd", lambda_pd),
                               ("lambda_con", lambda_con), ("lambda_ceb", lambda_ceb)):
             if value < 0:
@@ -117,10 +136,14 @@ class MCR(MultiLoss):
         self.permutation = permutation
         self.game = game
         self.subsets = subsets
+        self.reference = reference
+        self.contrastive = contrastive
         self.temperature = temperature
         self.positives = positives
         self.con_projection = con_projection
         self.ceb_hidden = ceb_hidden
+        self.ceb_input = ceb_input
+        self.ceb_bias = ceb_bias
         self.sets: list[tuple[str, ...]] = []
 
     def setup(self, view: ModelView) -> None:
@@ -134,7 +157,8 @@ class MCR(MultiLoss):
                 f"method 'mcr': the contrastive term needs features of one size, got {dims}; set con_projection"
             )
         if self.lambda_ceb > 0:
-            self.decoder = CEBDecoder(view.num_outputs, dims, self.ceb_hidden)
+            hidden = self.ceb_hidden or max(dims.values())
+            self.decoder = CEBDecoder(view.num_outputs, dims, hidden, self.ceb_input, self.ceb_bias)
 
     def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
         result = BalancerLoss(multiloss_terms(output, batch, self.fused_weight, self.unimodal_weight))
@@ -143,7 +167,8 @@ class MCR(MultiLoss):
             present = {m: context.gather(presence(batch, m)) for m in output.features}
             target = context.gather(batch["target"])
         if self.lambda_pd > 0:
-            divergences = self.divergences(view, features, present, target, context)
+            reference = context.gather(output.logits) if self.reference == "main_forward" else None
+            divergences = self.divergences(view, features, present, target, context, reference)
             result.terms["pd"] = self.lambda_pd * game_regularizer(divergences, self.sets, self.game)
             result.logs = {
                 f"pd/{'+'.join(s)}" + ("" if player == "all" else f"->{player}"): d
@@ -152,7 +177,7 @@ class MCR(MultiLoss):
         if self.lambda_con > 0:
             if self.con_projection is not None:
                 features = {m: self.projections[m](z) for m, z in features.items()}
-            result.terms["con"] = self.lambda_con * supervised_contrastive(
+            result.terms["con"] = self.lambda_con * CONTRASTIVE[self.contrastive](
                 features, target, present, self.temperature, self.positives
             )
         if self.lambda_ceb > 0:
@@ -160,14 +185,14 @@ class MCR(MultiLoss):
         return result
 
     def divergences(self, view: ModelView, features: Mapping[str, Tensor], present: Mapping[str, Tensor],
-                    target: Tensor, context: StepContext) -> dict[str, Tensor]:
+                    target: Tensor, context: StepContext, reference: Tensor | None = None) -> dict[str, Tensor]:
         """``{player: [|sets|] D(S → player)}`` (``{"all": ...}`` for the collaborative game)."""
         perms = draw_permutations(self.permutations, target.shape[0], self.permutation, context.generator())
         perms = perms.to(target.device)
         players: list[str | None] = [None] if self.game == "collaborative" else list(features)
         return {
             "all" if n is None else n: permutation_divergences(
-                view, features, present, target, perms, self.sets, n, self.permutation == "different_labels"
+                view, features, present, target, perms, self.sets, n, self.permutation == "different_labels", reference
             )
             for n in players
         }

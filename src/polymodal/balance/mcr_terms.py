@@ -9,7 +9,7 @@
   call per gradient target; a sum-of-modalities head needs no rerun at all
   (its per-modality terms are permuted instead, :func:`permuted_predictions`).
 * :func:`game_regularizer` — the per-player game.
-* :func:`supervised_contrastive` — ``L_Con``, supervised NT-Xent.
+* :func:`pairwise_nt_xent` and :func:`supervised_contrastive` — ``L_Con``.
 * :class:`CEBDecoder` — ``L_CEB``, reconstruction of the features from the
   detached prediction.
 """
@@ -92,23 +92,25 @@ def permuted_predictions(
     perms: Tensor,
     detach: Sequence[str],
 ) -> tuple[Tensor, Tensor]:
-    """Unpermuted ``[B, C]`` and permuted ``[|sets|, P, B, C]`` fused predictions.
+    """Unpermuted ``[B, C]`` and permuted ``[|sets|, P, B, C]`` fused predictions, ``detach`` cut off.
 
-    Any head: one call of ``view.fuse`` on the stacked permuted features.
     A sum-of-modalities head (late, logit sum, cosine) is exactly
-    ``g(z) = Σ_m o_m(z_m)``, so permuting the features of S permutes the
-    terms ``o_m``, m ∈ S: the head runs once on the unpermuted features and
-    only its ``[B, C]`` outputs are gathered.
+    ``g(z) = Σ_m o_m(z_m)``: a detached modality's whole term ``o_m`` (for the
+    late head ``W_m z_m``) is detached, as in the MCR release, and permuting
+    the features of S permutes the terms ``o_m``, m ∈ S, so the head runs once
+    and only its ``[B, C]`` outputs are gathered. Any other head: one call of
+    ``view.fuse`` on the stacked permuted features, the detached modalities'
+    features detached.
     """
     count, size = perms.shape
     if view.additive_fusion:
         names = set(detach)
-        shares = view.modality_logits({m: z.detach() if m in names else z for m, z in features.items()})
-        reference = torch.stack(list(shares.values())).sum(0)
+        shares = {m: o.detach() if m in names else o for m, o in view.modality_logits(features).items()}
+        unpermuted = torch.stack(list(shares.values())).sum(0)
         permuted = torch.stack([
-            reference + sum(shares[m][perms] - shares[m] for m in s) for s in sets
+            unpermuted + sum(shares[m][perms] - shares[m] for m in s) for s in sets
         ])
-        return reference, permuted
+        return unpermuted, permuted
     feats, masks = stack_permuted(features, present, sets, perms)
     logits = view.fuse(feats, masks, detach=detach)
     return logits[:size], logits[size:].reshape(len(sets), count, size, -1)
@@ -123,16 +125,20 @@ def permutation_divergences(
     sets: Sequence[tuple[str, ...]],
     gradient_to: str | None,
     different_labels: bool = False,
+    reference: Tensor | None = None,
 ) -> Tensor:
-    """``[|sets|]`` divergences ``D(S → n)``: fused head rerun on permuted features.
+    """``[|sets|]`` divergences ``D(S → n)`` between permuted predictions and a reference.
 
-    ``gradient_to=n`` detaches every other modality (the gradient reaches only
-    player n); ``None`` detaches nothing. ``different_labels`` averages only
-    over pairs ``(i, π(i))`` whose labels differ.
+    ``gradient_to=n`` detaches every other modality in the permuted
+    predictions (the gradient reaches only player n); ``None`` detaches
+    nothing. ``reference``: the prediction of the main forward pass (MCR
+    release; its gradient is kept), or ``None`` to recompute it under the same
+    detaching. ``different_labels`` averages only over pairs ``(i, π(i))``
+    whose labels differ.
     """
     detach = [] if gradient_to is None else [m for m in features if m != gradient_to]
-    reference, permuted = permuted_predictions(view, features, present, sets, perms, detach)
-    divergence = js_divergence(permuted, reference)  # [|sets|, P, B]; the reference broadcasts
+    unpermuted, permuted = permuted_predictions(view, features, present, sets, perms, detach)
+    divergence = js_divergence(permuted, unpermuted if reference is None else reference)  # [|sets|, P, B]
     if not different_labels:
         return divergence.mean((1, 2))
     weight = (target[perms] != target[None, :]).to(divergence.dtype)  # [P, B]
@@ -157,6 +163,25 @@ def game_regularizer(divergences: Mapping[str, Tensor], sets: Sequence[tuple[str
     return total
 
 
+def contrastive_candidates(
+    features: Mapping[str, Tensor], target: Tensor, present: Mapping[str, Tensor], temperature: float, positives: str
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Similarities ``[N, N]`` of the ``N = M·B`` L2-normalized (modality, sample) features over τ,
+    and the masks of valid anchors ``[N]``, positives and negatives ``[N, N]`` (self excluded).
+
+    Positives share the label (``"label"``: across and within modalities) or
+    the sample (``"index"``: the same sample in the other modalities).
+    """
+    modalities = list(features)
+    z = F.normalize(torch.cat([features[m] for m in modalities]), dim=-1)
+    valid = torch.cat([present[m] for m in modalities])
+    index = torch.arange(target.shape[0], device=z.device)
+    key = (target if positives == "label" else index).repeat(len(modalities))
+    candidates = valid[None, :] & valid[:, None] & ~torch.eye(len(z), dtype=torch.bool, device=z.device)
+    same = key[:, None] == key[None, :]
+    return z @ z.T / temperature, valid, same & candidates, ~same & candidates
+
+
 def supervised_contrastive(
     features: Mapping[str, Tensor],
     target: Tensor,
@@ -164,43 +189,54 @@ def supervised_contrastive(
     temperature: float = 0.5,
     positives: str = "label",
 ) -> Tensor:
-    """Supervised NT-Xent over the L2-normalized features of all modalities (Khosla et al., arXiv 2004.11362, Eq. 2).
-
-    Anchors are the ``M·B`` (modality, sample) pairs present; positives share
-    the label (``"label"``, across and within modalities) or the sample index
-    (``"index"``, the same sample in the other modalities).
-    """
-    modalities = list(features)
-    z = F.normalize(torch.cat([features[m] for m in modalities]), dim=-1)
-    size = target.shape[0]
-    valid = torch.cat([present[m] for m in modalities])
-    key = target.repeat(len(modalities)) if positives == "label" else torch.arange(size, device=z.device).repeat(len(modalities))
-    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
-    candidates = valid[None, :] & ~eye
-    similarity = (z @ z.T / temperature).masked_fill(~candidates, float("-inf"))
-    log_prob = similarity - similarity.logsumexp(1, keepdim=True)
-    positive = (key[:, None] == key[None, :]) & candidates
+    """Supervised contrastive loss of Khosla et al. (arXiv 2004.11362, Eq. 2, "SupCon"): per anchor,
+    the mean over its positives of ``−log(e^{s_ip} / Σ_{a≠i} e^{s_ia})`` — every other sample in the denominator."""
+    similarity, valid, positive, negative = contrastive_candidates(features, target, present, temperature, positives)
+    log_prob = similarity - similarity.masked_fill(~(positive | negative), float("-inf")).logsumexp(1, keepdim=True)
     counts = positive.sum(1)
     anchors = valid & (counts > 0)
     per_anchor = -log_prob.masked_fill(~positive, 0.0).sum(1) / counts.clamp_min(1)
     return (per_anchor * anchors).sum() / anchors.sum().clamp_min(1)
 
 
-class CEBDecoder(nn.Module):
-    """Decoder ``C → hidden → Σ_m D_m`` from the detached fused prediction to the concatenated features.
+def pairwise_nt_xent(
+    features: Mapping[str, Tensor],
+    target: Tensor,
+    present: Mapping[str, Tensor],
+    temperature: float = 0.5,
+    positives: str = "label",
+) -> Tensor:
+    """NT-Xent per positive pair, as in the MCR release (``pytorch_metric_learning``'s ``NTXentLoss``):
+    the mean over all positive pairs (i, p) of ``−log(e^{s_ip} / (e^{s_ip} + Σ_{n ∈ neg(i)} e^{s_in}))`` —
+    only negatives (other labels) join the positive in the denominator."""
+    similarity, _, positive, negative = contrastive_candidates(features, target, present, temperature, positives)
+    negatives = similarity.masked_fill(~negative, float("-inf")).logsumexp(1, keepdim=True)  # [N, 1]
+    per_pair = torch.logaddexp(similarity, negatives) - similarity
+    return per_pair[positive].sum() / positive.sum().clamp_min(1)
 
-    ``L_CEB = MSE(decoder(softmax(g(z)).detach()), [z_1 ‖ … ‖ z_M])``: the
-    decoder learns what the prediction explains, and the encoders are pushed
-    to drop feature information it does not explain.
+
+class CEBDecoder(nn.Module):
+    """Decoder from the detached fused prediction to the concatenated features (``L_CEB``).
+
+    MCR release: ``Linear(C → d, no bias) → ReLU → Linear(d → Σ_m D_m, no bias)``
+    on the raw logits, ``L_CEB = MSE(decoder(g(z).detach()), [z_1 ‖ … ‖ z_M])``:
+    the decoder learns what the prediction explains, and the encoders are
+    pushed to drop feature information it does not explain.
+    ``input="probabilities"`` feeds ``softmax(g(z))`` instead and ``bias``
+    adds biases (a variant).
     """
 
-    def __init__(self, num_classes: int, feature_dims: Mapping[str, int], hidden_dim: int = 64) -> None:
+    def __init__(self, num_classes: int, feature_dims: Mapping[str, int], hidden_dim: int,
+                 input: str = "logits", bias: bool = False) -> None:
         super().__init__()
         self.modalities = tuple(feature_dims)
+        self.input = input
         self.net = nn.Sequential(
-            nn.Linear(num_classes, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, sum(feature_dims.values()))
+            nn.Linear(num_classes, hidden_dim, bias=bias), nn.ReLU(),
+            nn.Linear(hidden_dim, sum(feature_dims.values()), bias=bias),
         )
 
     def forward(self, logits: Tensor, features: Mapping[str, Tensor]) -> Tensor:
-        reconstruction = self.net(logits.detach().softmax(-1))
+        prediction = logits.detach()
+        reconstruction = self.net(prediction.softmax(-1) if self.input == "probabilities" else prediction)
         return F.mse_loss(reconstruction, torch.cat([features[m] for m in self.modalities], dim=-1))
