@@ -22,7 +22,10 @@ or the trainer. :class:`~polymodal.tasks.SupervisedTask` calls:
   gradient changes happen here, identically on every process.
 * :meth:`Balancer.epoch_start`, :meth:`Balancer.train_epoch_end` and
   :meth:`Balancer.validation_end` (with the synchronised validation
-  metrics) for per-epoch state.
+  metrics) for per-epoch state; a method that asks for it
+  (``epoch_feature_fraction``) gets the :meth:`Balancer.class_sums` of an
+  evaluation-mode pass over the first training batches before every epoch
+  (:meth:`Balancer.epoch_features`, PMR's prototypes).
 
 Each method says which fusion heads it supports (``supported_fusions``,
 ``None`` for all) and whether it handles regression
@@ -118,6 +121,18 @@ class Balancer(nn.Module):
 
     def epoch_start(self, epoch: int) -> None:
         self.current_epoch = epoch
+
+    @property
+    def epoch_feature_fraction(self) -> float:
+        """Share of the training batches to embed in evaluation mode before each epoch (0: none)."""
+        return 0.0
+
+    def epoch_features(self, statistics: Mapping[str, Tensor], epoch: int) -> None:
+        """The :meth:`class_sums` statistics of that evaluation-mode pass, before ``epoch`` (PMR's prototypes)."""
+
+    def class_sums(self, output: ModelOutput, batch: Batch) -> dict[str, Tensor]:
+        """Additive statistics of one batch of the evaluation-mode pass."""
+        return {}
 
     def train_epoch_end(self) -> dict[str, Tensor]:
         return {}

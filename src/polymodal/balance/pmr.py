@@ -1,26 +1,33 @@
 """PMR: prototypical modal rebalance.
 
 Fan et al., "PMR: Prototypical Modal Rebalance for Multimodal Learning",
-CVPR 2023 (arXiv 2211.07089).
+CVPR 2023 (arXiv 2211.07089; official ``main_Prototype_grad.py``).
 
-* **Prototypes**: ``c_m[k]`` = mean feature ``z_m`` of class k. The
-  features seen during a training epoch are summed per class (detached) and
-  become the prototypes at the end of the epoch, so epoch e uses the
-  prototypes of epoch e − 1 (no prototype term in the first epoch; a class
-  not seen yet has no prototype and gets probability 0).
+* **Prototypes** ``c_m[k]``: the mean feature ``z_m`` of class k.
+  ``prototypes="published"`` (default, the official code): before every
+  epoch the model embeds the first ``prototype_fraction`` (10%) of the
+  training batches in evaluation mode, without gradients, and the class
+  means become the prototypes — blended with the previous ones as
+  ``0.8·new + 0.2·old`` from the third epoch on (the official update after
+  the first epoch skips the momentum). ``prototypes="previous_epoch"``: the
+  features seen while training an epoch (detached) are summed per class and
+  become the prototypes at its end, so epoch e uses those of epoch e − 1
+  and the first epoch has no prototype term.
 * **Prototype logits**: ``−‖z_m − c_m[k]‖₂``; prototypical cross-entropy
-  ``CE_proto,m`` over them.
+  ``CE_proto,m`` over them (a class without a prototype gets probability 0).
 * **Imbalance**: ``s_m`` = batch mean of the prototype probability of
-  the true class; ``ρ_m = s_m / mean_{j≠m} s_j``. A weaker modality
+  the true class; ``ρ_m = s_m / mean_{j≠m} s_j`` (for two modalities the
+  official ``Σ softmax(sim_a)[y] / Σ softmax(sim_v)[y]``). A weaker modality
   (``ρ_m < 1``) gets ``α·CE_proto,m`` added to the fused cross-entropy.
-* Only within ``[start_epoch, end_epoch)`` (the paper rebalances in the early
-  epochs only).
+* Only within ``[start_epoch, end_epoch)``.
 
-Scale: the per-class feature sums are statistics of each optimizer step,
-summed over micro-batches and processes, so every DDP replica holds the same
-prototypes. The scores ``s_m`` that pick the weaker modality are averaged
-over the processes before the choice (one process on the global batch);
-under gradient accumulation each micro-batch chooses from its own scores.
+Scale: the prototype pass runs on the same batches in every process, and
+the per-class sums of ``"previous_epoch"`` are statistics of each optimizer
+step (summed over micro-batches, averaged over processes), so every DDP
+replica holds the same prototypes. The scores that pick the weaker modality
+are averaged over the processes before the choice (one process on the
+global batch); under gradient accumulation each micro-batch chooses from its
+own scores.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from polymodal.balance.joint import Joint
 from polymodal.balance.losses import supervised_loss, true_class_probabilities
 from polymodal.balance.modulation import (
     EPS,
+    check_choice,
     check_epoch_window,
     in_epoch_window,
     mean_of_others,
@@ -44,6 +52,9 @@ from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
+
+
+PROTOTYPES = ("published", "previous_epoch")
 
 
 def prototype_logits(features: Tensor, prototypes: Tensor, known: Tensor) -> Tensor:
@@ -58,6 +69,9 @@ class PMR(Joint):
 
     Args:
         alpha: weight α of the prototypical cross-entropy.
+        prototypes: ``"published"`` or ``"previous_epoch"`` (see the module docstring).
+        prototype_fraction: share of the training batches embedded for the published prototypes.
+        momentum: weight of the previous prototypes in the published update (0.2).
         start_epoch: first epoch with the prototype term.
         end_epoch: first epoch without it (``None``: never stops).
     """
@@ -66,12 +80,20 @@ class PMR(Joint):
     supports_regression = False
     min_modalities = 2
 
-    def __init__(self, alpha: float = 1.0, start_epoch: int = 0, end_epoch: int | None = None) -> None:
+    def __init__(self, alpha: float = 1.0, prototypes: str = "published", prototype_fraction: float = 0.1,
+                 momentum: float = 0.2, start_epoch: int = 0, end_epoch: int | None = None) -> None:
         super().__init__()
         if alpha < 0:
             raise PolymodalError(f"method 'pmr': alpha must be >= 0, got {alpha}")
+        check_choice(self.name, "prototypes", prototypes, PROTOTYPES)
+        if not 0 < prototype_fraction <= 1 or not 0 <= momentum < 1:
+            raise PolymodalError(f"method 'pmr': need 0 < prototype_fraction <= 1 and 0 <= momentum < 1, "
+                                 f"got {prototype_fraction} and {momentum}")
         check_epoch_window(self.name, start_epoch, end_epoch)
         self.alpha = alpha
+        self.prototype_source = prototypes
+        self.prototype_fraction = prototype_fraction
+        self.momentum = momentum
         self.start_epoch = start_epoch
         self.end_epoch = end_epoch
         self.modalities: tuple[str, ...] = ()
@@ -102,28 +124,47 @@ class PMR(Joint):
             statistics[f"counts/{m}"] = torch.zeros_like(counts).index_add_(0, target, mask)
         return statistics
 
-    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
+    @property
+    def epoch_feature_fraction(self) -> float:
+        return self.prototype_fraction if self.prototype_source == "published" else 0.0
+
+    def epoch_features(self, statistics: Mapping[str, Tensor], epoch: int) -> None:
+        """Published prototypes from the class sums of the evaluation-mode pass before ``epoch``."""
+        blend = self.momentum if epoch >= 2 else 0.0
         for m in self.modalities:
-            self.get_buffer(f"sums_{m}").add_(statistics[f"sums/{m}"])
-            self.get_buffer(f"counts_{m}").add_(statistics[f"counts/{m}"])
+            self._set_prototypes(m, statistics[f"sums/{m}"], statistics[f"counts/{m}"], blend)
+
+    def step(self, statistics: Mapping[str, Tensor], view: ModelView, context: StepContext) -> dict[str, Tensor]:
+        if self.prototype_source == "previous_epoch":
+            for m in self.modalities:
+                self.get_buffer(f"sums_{m}").add_(statistics[f"sums/{m}"])
+                self.get_buffer(f"counts_{m}").add_(statistics[f"counts/{m}"])
         return {}
 
     def train_epoch_end(self) -> dict[str, Tensor]:
-        for m in self.modalities:
-            sums, counts = self.get_buffer(f"sums_{m}"), self.get_buffer(f"counts_{m}")
-            seen = counts > 0
-            prototypes, known = self.prototypes(m)
-            prototypes[seen] = sums[seen] / counts[seen, None]
-            known |= seen
-            sums.zero_()
-            counts.zero_()
+        if self.prototype_source == "previous_epoch":
+            for m in self.modalities:
+                sums, counts = self.get_buffer(f"sums_{m}"), self.get_buffer(f"counts_{m}")
+                self._set_prototypes(m, sums, counts, 0.0)
+                sums.zero_()
+                counts.zero_()
         return {}
+
+    def _set_prototypes(self, modality: str, sums: Tensor, counts: Tensor, blend: float) -> None:
+        """Class means of the seen classes, blended as ``(1 − blend)·new + blend·old`` where a prototype exists."""
+        prototypes, known = self.prototypes(modality)
+        seen = counts > 0
+        means = sums[seen] / counts[seen, None]
+        old = prototypes[seen]
+        prototypes[seen] = torch.where(known[seen, None], (1 - blend) * means + blend * old, means)
+        known |= seen
 
     def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
         result = super().loss(output, batch, view, context)
         if not context.training:
             return result
-        result.statistics |= self.class_sums(output, batch)
+        if self.prototype_source == "previous_epoch":
+            result.statistics |= self.class_sums(output, batch)
         if not in_epoch_window(self.current_epoch, self.start_epoch, self.end_epoch):
             return result
         if not all(bool(self.prototypes(m)[1].any()) for m in self.modalities):

@@ -13,6 +13,7 @@ global batch was split.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -200,6 +201,34 @@ class SupervisedTask(PolymodalTask):
 
     def on_train_epoch_start(self) -> None:
         self.balancer.epoch_start(self.current_epoch)
+        if self.balancer.epoch_feature_fraction > 0:
+            self.balancer.epoch_features(self._epoch_feature_sums(self.balancer.epoch_feature_fraction),
+                                         self.current_epoch)
+
+    @torch.no_grad()
+    def _epoch_feature_sums(self, fraction: float) -> dict[str, Tensor]:
+        """The method's class sums over the first ``fraction`` of the training batches, in evaluation mode.
+
+        The share counts optimizer steps (whole groups of accumulated
+        micro-batches) of the datamodule's own training loader, and the sums
+        are averaged over the processes, so every process gets the same
+        result, equal to one process on the global batch.
+        """
+        data = self.trainer.datamodule
+        if data is None:
+            raise PolymodalError(f"method {self.balancer.name!r} embeds training batches before each epoch "
+                                 f"and needs the data as a DataModule")
+        loader = data.train_dataloader()
+        group = self.trainer.accumulate_grad_batches
+        count = max(1, math.ceil(fraction * len(loader) / group)) * group
+        self.model.eval()
+        totals: dict[str, Tensor] = {}
+        for batch, _ in zip(loader, range(count)):
+            batch = self.trainer.strategy.batch_to_device(batch)
+            for key, value in self.balancer.class_sums(self(batch), batch).items():
+                totals[key] = totals[key] + value if key in totals else value
+        self.model.train()
+        return {k: self.mean_over_processes(v) for k, v in totals.items()} if self.distributed else totals
 
     def on_train_epoch_end(self) -> None:
         self._log_state(self.balancer.train_epoch_end())
