@@ -76,6 +76,8 @@ class Balancer(nn.Module):
     supported_fusions: ClassVar[frozenset[str] | None] = None
     needs_unimodal_heads: ClassVar[bool] = False
     """Whether the method trains per-modality heads; the model gets them only then."""
+    unimodal_stage: ClassVar[float] = 0.0
+    """Default share of the epochs trained as the unimodal first stage (:mod:`polymodal.balance.unimodal_stage`)."""
     uses_fusion_head: ClassVar[bool] = True
     """False for methods that never train the fusion head (the task freezes it)."""
     supports_regression: ClassVar[bool] = True

@@ -26,6 +26,11 @@ terms logged as ``fused``, ``uni/<m>``, ``pd``, ``con``, ``ceb``:
 
 A term whose λ is 0 is not computed.
 
+As in the reference, training starts from unimodal encoders: by default
+the first half of the epochs is the unimodal first stage
+(:mod:`~polymodal.balance.unimodal_stage`; the task's ``unimodal_epochs``
+changes it, and ``pretrained`` checkpoints replace it).
+
 Scale: the permutation divergence and the contrastive term take their
 permutation partners and negatives from the batch, so under DDP they are
 computed on the features gathered from every process (with gradients) and
@@ -96,6 +101,7 @@ class MCR(MultiLoss):
     """
 
     name = "mcr"
+    unimodal_stage = 0.5  # the reference starts from unimodal encoders
     supports_regression = False
     min_modalities = 2
 

@@ -35,10 +35,10 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from polymodal.balance.base import BALANCERS, BalancerLoss, unimodal_masks
+from polymodal.balance.base import BALANCERS, BalancerLoss
 from polymodal.balance.context import StepContext
 from polymodal.balance.joint import Joint
-from polymodal.balance.losses import supervised_loss
+from polymodal.balance.unimodal_stage import probe_terms
 from polymodal.balance.modulation import EPS, check_choice, scale_gradients
 from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
@@ -102,9 +102,7 @@ class MSLR(Joint):
 
     def loss(self, output: ModelOutput, batch: Batch, view: ModelView, context: StepContext) -> BalancerLoss:
         result = super().loss(output, batch, view, context)
-        for m, mask in unimodal_masks(output, batch).items():
-            result.terms[f"probe/{m}"] = supervised_loss(view.unimodal_head(m, output.features[m].detach()),
-                                                         batch["target"], mask)
+        result.terms |= probe_terms(output, batch, view)
         return result
 
     def validation_end(self, metrics: Mapping[str, Tensor]) -> dict[str, Tensor]:

@@ -21,8 +21,9 @@ import torch
 from torch import Tensor
 from torchmetrics import MeanMetric
 
-from polymodal.balance import Balancer, build_balancer
+from polymodal.balance import Balancer, BalancerLoss, build_balancer
 from polymodal.balance.context import StepContext
+from polymodal.balance.unimodal_stage import probe_terms, unimodal_stage_loss
 from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
@@ -57,6 +58,11 @@ class SupervisedTask(PolymodalTask):
             head) initialize that modality when training starts (not when a run
             resumes); pretrain-then-finetune with any method.
         freeze_pretrained: keep the pretrained encoders fixed.
+        unimodal_epochs: length of the unimodal first stage, in epochs
+            (:mod:`polymodal.balance.unimodal_stage`: each encoder trained alone
+            with its head, then the method). ``None``: the method's default
+            share of ``max_epochs`` (half for MCR, none for the others; none
+            when ``pretrained`` is given).
         gather: under DDP, let the method's loss see the global batch (features
             gathered from every process for batch-level terms such as MCR's,
             batch scores averaged, as AGM's); off, each loss uses its shard.
@@ -83,6 +89,7 @@ class SupervisedTask(PolymodalTask):
         optimizer: str = "adamw",
         pretrained: dict[str, str] | None = None,
         freeze_pretrained: bool = False,
+        unimodal_epochs: int | None = None,
         gather: bool = True,
         modalities: list[str] | None = None,
         data_info: dict[str, Any] | None = None,
@@ -92,12 +99,18 @@ class SupervisedTask(PolymodalTask):
         self.data_info = self.resolve_data_info(data_info, modalities)
         if optimizer not in OPTIMIZERS:
             raise PolymodalError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if unimodal_epochs is not None and unimodal_epochs < 0:
+            raise PolymodalError(f"unimodal_epochs must be >= 0, got {unimodal_epochs}")
         self.balancer = build_balancer(method, **(method_options or {}))
+        staged = bool(unimodal_epochs) or (unimodal_epochs is None and self.balancer.unimodal_stage > 0
+                                           and not pretrained)
         self.model = MultimodalClassifier.from_info(
             self.data_info, encoder=encoder, fusion=fusion,
             encoder_options=encoder_options, fusion_options=fusion_options,
-            unimodal_heads=self.balancer.needs_unimodal_heads,
+            unimodal_heads=self.balancer.needs_unimodal_heads or staged,
         )
+        self._probe_heads = staged and not self.balancer.needs_unimodal_heads
+        self._stage_epochs = 0
         if not self.balancer.uses_fusion_head:  # no gradient would reach it (and DDP requires every one)
             self.model.fusion.requires_grad_(False)
         self.view = ModelView(self.model)
@@ -153,9 +166,37 @@ class SupervisedTask(PolymodalTask):
         return amp / self.trainer.accumulate_grad_batches, amp
 
     # --- training ----------------------------------------------------------------
+    @property
+    def in_unimodal_stage(self) -> bool:
+        """True during the unimodal first stage."""
+        return self.current_epoch < self._stage_epochs
+
+    def _resolve_unimodal_stage(self) -> int:
+        """Epochs of the unimodal first stage for this fit."""
+        epochs = self.hparams.unimodal_epochs
+        if epochs is not None:
+            return epochs
+        share = 0.0 if self.hparams.pretrained else self.balancer.unimodal_stage
+        if share == 0.0:
+            return 0
+        max_epochs = self.trainer.max_epochs
+        if max_epochs is None or max_epochs < 1:
+            raise PolymodalError(f"method {self.balancer.name!r} starts with a unimodal stage of a share of "
+                                 f"max_epochs; set trainer.max_epochs or model.unimodal_epochs")
+        return round(share * max_epochs)
+
+    def _loss(self, output: ModelOutput, batch: Batch, context: StepContext) -> BalancerLoss:
+        """The unimodal stage's objective, or the method's (with probe heads where it has none)."""
+        if context.training and self.in_unimodal_stage:
+            return unimodal_stage_loss(output, batch, self.view)
+        result = self.balancer.loss(output, batch, self.view, context)
+        if self._probe_heads:
+            result.terms |= probe_terms(output, batch, self.view)
+        return result
+
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         output = self(batch)
-        result = self.balancer.loss(output, batch, self.view, self._context(training=True))
+        result = self._loss(output, batch, self._context(training=True))
         self._add_statistics(result.statistics)
         self._terms = result.terms
         total = result.total
@@ -166,15 +207,16 @@ class SupervisedTask(PolymodalTask):
 
     def backward(self, loss: Tensor, *args: Any, **kwargs: Any) -> None:
         terms, self._terms = self._terms, {}
-        if self._needs_term_gradients:
+        if self._needs_term_gradients and not self.in_unimodal_stage:
             factor, amp = self._loss_scale()
             gradients = self.balancer.term_gradients({k: v * factor for k, v in terms.items()}, self.view)
             self._add_statistics({k: g / amp for k, g in gradients.items()})
         super().backward(loss, *args, **kwargs)
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        state = self.balancer.step(self._reduced_statistics(), self.view, self._context(training=True))
-        self._log_training_state(state)
+        statistics = self._reduced_statistics()
+        if not self.in_unimodal_stage:
+            self._log_training_state(self.balancer.step(statistics, self.view, self._context(training=True)))
 
     def _log_training_state(self, values: dict[str, Tensor | float]) -> None:
         """Per-step state (loss terms, balancing coefficients) every ``log_every_n_steps`` steps.
@@ -196,12 +238,13 @@ class SupervisedTask(PolymodalTask):
         return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def on_fit_start(self) -> None:
+        self._stage_epochs = self._resolve_unimodal_stage()
         if self.hparams.pretrained and self.trainer.ckpt_path is None:  # a resumed run holds its own weights
             load_pretrained(self.model, self.hparams.pretrained)
 
     def on_train_epoch_start(self) -> None:
         self.balancer.epoch_start(self.current_epoch)
-        if self.balancer.epoch_feature_fraction > 0:
+        if self.balancer.epoch_feature_fraction > 0 and not self.in_unimodal_stage:
             self.balancer.epoch_features(self._epoch_feature_sums(self.balancer.epoch_feature_fraction),
                                          self.current_epoch)
 
@@ -246,7 +289,7 @@ class SupervisedTask(PolymodalTask):
     # --- evaluation --------------------------------------------------------------
     def _evaluate(self, batch: Batch, stage: str) -> None:
         output = self(batch)
-        result = self.balancer.loss(output, batch, self.view, self._context(training=False))
+        result = self._loss(output, batch, self._context(training=False))
         self.losses[stage].update(result.total.detach().float(), weight=len(batch["target"]))
         self.metrics[stage].update(self.balancer.predict(output), output.unimodal, batch["target"],
                                    batch.get("present", {}))
