@@ -60,7 +60,7 @@ def mne_night(source) -> dict[str, np.ndarray]:
     derived.filter(0.3, 23.0, picks=[1], fir_design="firwin", verbose="error")
     data = derived.get_data() * 1e6  # MNE works in volts; the EDF (and polymodal) in µV
     n_epochs = data.shape[1] // 3000
-    labels = epoch_labels(read_nsrr_xml(source.scoring).events, n_epochs, source.scoring.name)
+    labels, _ = epoch_labels(read_nsrr_xml(source.scoring).events, n_epochs, source.scoring.name)
     kept = np.flatnonzero(WakeTrim("largest").keep(labels))
     window = sps.get_window("hamming", 200)
     spectra = {"eeg": [], "eog": []}

@@ -11,6 +11,7 @@ from polymodal.data.sleep.cache import open_night, prepared_nights
 from polymodal.data.sleep.cli import sleep_main
 from polymodal.data.sleep.datamodule import SleepDataModule
 from polymodal.data.sleep.prepare import REPORT_FILE, prepare_cache
+from polymodal.errors import PolymodalError
 
 SLEEP_EDF_SLEEP_STAGES = {"Sleep stage 1", "Sleep stage 2", "Sleep stage 3", "Sleep stage 4", "Sleep stage R"}
 SCORED = SLEEP_EDF_SLEEP_STAGES | {"Sleep stage W"}
@@ -48,6 +49,20 @@ def test_sleep_edf_keeps_exactly_30_minutes_of_wake_around_the_sleep_period(slee
         np.testing.assert_array_equal(arrays["epoch"], expected)
         wake_share = float(np.mean(np.asarray(arrays["y"]) == 0))
         print(f"{night}: kept {len(expected)} of {n_epochs} epochs, {wake_share:.1%} Wake")
+
+
+def test_wake_options_on_the_command_line(sleep_edf):
+    with pytest.raises(PolymodalError, match="--wake-minutes applies to the window rule only; --layout nsrr trims by "
+                                             "'largest' \\(add --wake-trim window\\)"):
+        sleep_main(["prepare", str(sleep_edf / "src"), "--layout", "nsrr", "--out", str(sleep_edf / "x"),
+                    "--wake-minutes", "10"])
+    out = sleep_edf / "window10"
+    assert sleep_main(["prepare", str(sleep_edf / "src"), "--layout", "sleep-edf", "--out", str(out),
+                       "--wake-minutes", "10"]) == 0
+    assert json.loads((out / "prepare.json").read_text())["wake_trim"] == {"rule": "window", "minutes": 10.0}
+    night = open_night(out / "SY4001E0.npz")
+    sleep = np.asarray(night["epoch"])[np.asarray(night["y"]) != 0]
+    assert night["epoch"][0] >= sleep[0] - 20 and night["epoch"][-1] <= sleep[-1] + 20
 
 
 def test_unscored_tail_off_the_grid_and_scoring_overrun_are_prepared_and_noted(sleep_edf):

@@ -3,9 +3,7 @@ import datetime
 import numpy as np
 import pytest
 
-from polymodal.data.sleep.scoring import (
-    UNSCORED, StageEvent, epoch_labels, read_edf_hypnogram, read_nsrr_xml, scored_epochs_past,
-)
+from polymodal.data.sleep.scoring import UNSCORED, StageEvent, epoch_labels, read_edf_hypnogram, read_nsrr_xml
 from polymodal.data.sleep.synthetic_psg import write_sleep_edf_hypnogram
 from polymodal.errors import PolymodalError
 
@@ -25,9 +23,9 @@ def test_nsrr_xml_expands_to_epoch_labels(tmp_path):
     path = tmp_path / "a-nsrr.xml"
     path.write_text(XML)
     scoring = read_nsrr_xml(path)
-    labels = epoch_labels(scoring.events, 9, path.name)
+    labels, past = epoch_labels(scoring.events, 9, path.name)
     # W W N3(4) ? REM REM (gap) N3(3) (not scored)
-    assert labels.tolist() == [0, 0, 3, UNSCORED, 4, 4, UNSCORED, 3, UNSCORED]
+    assert labels.tolist() == [0, 0, 3, UNSCORED, 4, 4, UNSCORED, 3, UNSCORED] and past == 0
     assert scoring.start == datetime.time(21, 30, 5)
     assert read_nsrr_xml(_write(tmp_path, XML.replace("<ClockTime>00.00.00 21.30.05</ClockTime>", ""))).start is None
 
@@ -43,18 +41,16 @@ def test_scoring_past_the_recording_is_cut_and_counted(tmp_path):
     path.write_text(XML)
     events = read_nsrr_xml(path).events
     # the N3 epoch at 210-240 s lies past a recording of 7 complete epochs (210 s)
-    assert epoch_labels(events, 7, path.name).tolist() == [0, 0, 3, UNSCORED, 4, 4, UNSCORED]
-    assert scored_epochs_past(events, 7, path.name) == 1
-    assert scored_epochs_past(events, 5, path.name) == 2  # REM at 150-180 s and N3
-    assert scored_epochs_past(events, 9, path.name) == 0
+    labels, past = epoch_labels(events, 7, path.name)
+    assert labels.tolist() == [0, 0, 3, UNSCORED, 4, 4, UNSCORED] and past == 1
+    assert epoch_labels(events, 5, path.name)[1] == 2  # REM at 150-180 s and N3
 
 
 def test_unscored_events_past_the_end_or_off_the_grid_are_ignored():
-    events = [StageEvent(0, 60, 2), StageEvent(60, 3000, UNSCORED)]
-    assert epoch_labels(events, 3, "h").tolist() == [2, 2, UNSCORED]
-    assert scored_epochs_past(events, 3, "h") == 0
+    labels, past = epoch_labels([StageEvent(0, 60, 2), StageEvent(60, 3000, UNSCORED)], 3, "h")
+    assert labels.tolist() == [2, 2, UNSCORED] and past == 0
     off_grid = [StageEvent(0, 60, 2), StageEvent(75, 20, UNSCORED), StageEvent(90, 30, 1), StageEvent(120, 2843, UNSCORED)]
-    assert epoch_labels(off_grid, 5, "h").tolist() == [2, 2, UNSCORED, 1, UNSCORED]
+    assert epoch_labels(off_grid, 5, "h")[0].tolist() == [2, 2, UNSCORED, 1, UNSCORED]
 
 
 def test_off_grid_event_and_unknown_stage_are_errors(tmp_path):
@@ -74,6 +70,6 @@ def test_sleep_edf_hypnogram_round_trip(tmp_path):
     codes = np.array([0, 0, 1, 2, 2, 3, 4, 5, 6, 9, 0])
     write_sleep_edf_hypnogram(path, codes, unscored_tail=1234.0)
     scoring = read_edf_hypnogram(path)
-    assert epoch_labels(scoring.events, 11, path.name).tolist() == [0, 0, 1, 2, 2, 3, 3, 4, UNSCORED, UNSCORED, 0]
+    assert epoch_labels(scoring.events, 11, path.name)[0].tolist() == [0, 0, 1, 2, 2, 3, 3, 4, UNSCORED, UNSCORED, 0]
     assert scoring.start == datetime.datetime(1989, 4, 24, 22, 0, 0)
     assert scoring.events[-1] == StageEvent(330.0, 1234.0, UNSCORED)

@@ -27,6 +27,7 @@ from polymodal.data.sleep.recording import ChannelSpec
 from polymodal.data.sleep.stats import stats_path, training_stats
 from polymodal.data.sleep.synthetic_psg import UNITS, write_synthetic_nights
 from polymodal.data.sleep.wake_trim import DEFAULT_WINDOW_MINUTES, RULES, WakeTrim
+from polymodal.errors import PolymodalError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,8 +77,11 @@ def sleep_main(argv: list[str]) -> int:
     right = defaults.eog_right if args.eog_right is None else (args.eog_right or None)
     channels = ChannelSpec(args.eeg or defaults.eeg, args.eog_left or defaults.eog_left, right)
     layout_trim = LAYOUTS.get(args.layout).default_wake_trim
-    wake_trim = WakeTrim(args.wake_trim or layout_trim.rule,
-                         layout_trim.minutes if args.wake_minutes is None else args.wake_minutes)
+    rule = args.wake_trim or layout_trim.rule
+    if args.wake_minutes is not None and rule != "window":
+        raise PolymodalError(f"--wake-minutes applies to the window rule only; --layout {args.layout} trims by "
+                             f"{rule!r} (add --wake-trim window)")
+    wake_trim = WakeTrim(rule, layout_trim.minutes if args.wake_minutes is None else args.wake_minutes)
     report = prepare_cache(args.src, args.layout, args.out, channels, jobs=args.jobs, wake_trim=wake_trim)
     print_report(console, report, args.out)
     nights = prepared_nights(args.out)

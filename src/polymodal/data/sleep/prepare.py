@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from polymodal.data.sleep.cache import night_path, remove_partials, write_night
 from polymodal.data.sleep.layouts import LAYOUTS, Layout, NightSource
 from polymodal.data.sleep.recording import ChannelSpec, read_recording
-from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels, scored_epochs_past
+from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels
 from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_signals, epoch_spectrograms, filtered, flat_epochs
 from polymodal.data.sleep.start_time import check_same_start
 from polymodal.data.sleep.wake_trim import WakeTrim
@@ -85,8 +85,7 @@ def prepare_night(
     n_epochs = recording.n_epochs
     if n_epochs == 0:
         raise PolymodalError(f"{source.recording.name}: empty night (no complete 30-s epoch)")
-    labels = epoch_labels(scoring.events, n_epochs, source.scoring.name)
-    past_end = scored_epochs_past(scoring.events, n_epochs, source.scoring.name)
+    labels, past_end = epoch_labels(scoring.events, n_epochs, source.scoring.name)
     scored = int((labels != UNSCORED).sum())
     if scored == 0:
         raise PolymodalError(f"{source.scoring.name}: empty night (no scored sleep-stage epoch)")

@@ -109,33 +109,21 @@ def read_edf_hypnogram(path: Path) -> Scoring:
     return Scoring(events, start)
 
 
-def epoch_labels(events: list[StageEvent], n_epochs: int, source: str) -> np.ndarray:
-    """Expand stage events into ``[n_epochs]`` int8 labels; epochs without a stage are :data:`UNSCORED`.
+def epoch_labels(events: list[StageEvent], n_epochs: int, source: str) -> tuple[np.ndarray, int]:
+    """``[n_epochs]`` int8 labels of the recording's complete epochs, and how many scored epochs lie past them.
 
-    Scored events (W..REM) must lie on the 30-s grid; the part of one that
-    runs past the recording's last complete epoch is cut off (DeepSleepNet
-    and MNE do the same; :func:`scored_epochs_past` counts it for the
-    report). Unscored events (``Sleep stage ?``, ``Movement time``, NSRR 6
+    Epochs without a stage are :data:`UNSCORED`. Scored events (W..REM) must
+    lie on the 30-s grid; scored epochs past the recording's last complete
+    epoch are cut off (DeepSleepNet and MNE do the same) and counted for the
+    report. Unscored events (``Sleep stage ?``, ``Movement time``, NSRR 6
     and 9) label nothing, so they may lie anywhere: Sleep-EDF closes each
     hypnogram with a ``?`` of arbitrary length.
     """
-    labels = np.full(n_epochs, UNSCORED, dtype=np.int8)
-    for event in events:
-        if event.stage == UNSCORED:
-            continue
-        first, last = _epoch_span(event, source)
-        labels[min(first, n_epochs):min(last, n_epochs)] = event.stage
-    return labels
-
-
-def scored_epochs_past(events: list[StageEvent], n_epochs: int, source: str) -> int:
-    """Scored epochs after the recording's ``n_epochs`` complete epochs (cut off by :func:`epoch_labels`)."""
-    spans = [_epoch_span(event, source) for event in events if event.stage != UNSCORED]
-    end = max((last for _, last in spans), default=n_epochs)
-    past = np.zeros(max(end - n_epochs, 0), dtype=bool)
-    for first, last in spans:
-        past[max(first - n_epochs, 0):max(last - n_epochs, 0)] = True
-    return int(past.sum())
+    spans = [(*_epoch_span(event, source), event.stage) for event in events if event.stage != UNSCORED]
+    labels = np.full(max([n_epochs] + [last for _, last, _ in spans]), UNSCORED, dtype=np.int8)
+    for first, last, stage in spans:
+        labels[first:last] = stage
+    return labels[:n_epochs], int((labels[n_epochs:] != UNSCORED).sum())
 
 
 def _epoch_span(event: StageEvent, source: str) -> tuple[int, int]:
