@@ -33,8 +33,9 @@ from scipy import signal as sps  # noqa: E402
 
 from polymodal.data.sleep.layouts import LAYOUTS, discover_nsrr  # noqa: E402
 from polymodal.data.sleep.prepare import prepare_cache, prepare_night  # noqa: E402
-from polymodal.data.sleep.scoring import UNSCORED, epoch_labels, read_nsrr_xml, wake_trim  # noqa: E402
+from polymodal.data.sleep.scoring import epoch_labels, read_nsrr_xml  # noqa: E402
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights  # noqa: E402
+from polymodal.data.sleep.wake_trim import WakeTrim  # noqa: E402
 
 CHANNELS = LAYOUTS.get("nsrr").default_channels
 BIN_HZ = (np.arange(128) + 1) * 100 / 256
@@ -42,7 +43,7 @@ PASSBAND = {"eeg": (BIN_HZ >= 1) & (BIN_HZ <= 35), "eog": (BIN_HZ >= 1) & (BIN_H
 
 
 def polymodal_night(source) -> dict[str, np.ndarray]:
-    arrays, _ = prepare_night(source, LAYOUTS.get("nsrr"), CHANNELS)
+    arrays, _, _ = prepare_night(source, LAYOUTS.get("nsrr"), CHANNELS)
     return arrays
 
 
@@ -59,9 +60,8 @@ def mne_night(source) -> dict[str, np.ndarray]:
     derived.filter(0.3, 23.0, picks=[1], fir_design="firwin", verbose="error")
     data = derived.get_data() * 1e6  # MNE works in volts; the EDF (and polymodal) in µV
     n_epochs = data.shape[1] // 3000
-    labels = epoch_labels(read_nsrr_xml(source.scoring), n_epochs, source.scoring.name)
-    scored = np.flatnonzero(labels != UNSCORED)
-    kept = scored[wake_trim(labels[scored])]
+    labels, _ = epoch_labels(read_nsrr_xml(source.scoring).events, n_epochs, source.scoring.name)
+    kept = np.flatnonzero(WakeTrim("largest").keep(labels))
     window = sps.get_window("hamming", 200)
     spectra = {"eeg": [], "eog": []}
     for epoch in kept:

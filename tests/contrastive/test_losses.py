@@ -8,10 +8,11 @@ import torch
 import torch.nn.functional as F
 
 from polymodal.contrastive import OBJECTIVES, Embeddings, LogitScale, build_objective
+from polymodal.contrastive.comm import nt_xent
 from polymodal.contrastive.gram import gram_volumes
 from polymodal.contrastive.infonce import symmetric_cross_entropy, symmetric_infonce
 from polymodal.contrastive.symile import symile_logits_all, symile_logits_shuffled
-from polymodal.contrastive.triangle import triangle_areas
+from polymodal.contrastive.triangle import triangle_areas, triangle_squared_areas
 from polymodal.errors import PolymodalError, UnknownNameError
 
 MODALITIES = ("m0", "m1", "m2")
@@ -86,18 +87,37 @@ def test_pairwise_is_the_mean_over_pairs_and_its_temperature_learns():
     assert objective.logit_scale.log_scale.grad is not None
 
 
-def test_confu_matches_the_hand_written_formula():
-    lam = 0.3
-    objective = build_objective("confu", MODALITIES, fused_weight=lam, temperature=0.25)
-    emb = embeddings_for()
+def confu_sums(emb: Embeddings, scale: float) -> tuple[float, float]:
+    """Σ of the three pairwise and of the three fused symmetric InfoNCE terms, by loops."""
     z, f = emb.unimodal, emb.fused
-    pairwise = sum(reference_clip(z[i], z[j], 4.0) for i, j in [("m0", "m1"), ("m1", "m2"), ("m0", "m2")]) / 3
-    fused = (reference_clip(f[("m0", "m1")], z["m2"], 4.0) + reference_clip(f[("m0", "m2")], z["m1"], 4.0)
-             + reference_clip(f[("m1", "m2")], z["m0"], 4.0)) / 3
-    terms = objective.loss(emb)
-    assert sum(terms.values()).item() == pytest.approx((1 - lam) * pairwise + lam * fused, abs=1e-5)
-    assert terms["fused/m0+m1->m2"].item() == pytest.approx(lam / 3 * reference_clip(f[("m0", "m1")], z["m2"], 4.0),
+    pairwise = sum(reference_clip(z[i], z[j], scale) for i, j in [("m0", "m1"), ("m1", "m2"), ("m2", "m0")])
+    fused = (reference_clip(f[("m0", "m1")], z["m2"], scale) + reference_clip(f[("m0", "m2")], z["m1"], scale)
+             + reference_clip(f[("m1", "m2")], z["m0"], scale))
+    return pairwise, fused
+
+
+def test_confu_matches_the_official_formula():
+    """[(1−λ)·Σ pairwise + λ·Σ fused] / 6 for λ > 0, Σ pairwise / 3 at λ = 0 (official ConFu code)."""
+    lam = 0.3
+    emb = embeddings_for()
+    pairwise, fused = confu_sums(emb, 4.0)
+    terms = build_objective("confu", MODALITIES, fused_weight=lam, temperature=0.25).loss(emb)
+    assert sum(terms.values()).item() == pytest.approx(((1 - lam) * pairwise + lam * fused) / 6, abs=1e-5)
+    f, z = emb.fused, emb.unimodal
+    assert terms["fused/m0+m1->m2"].item() == pytest.approx(lam / 6 * reference_clip(f[("m0", "m1")], z["m2"], 4.0),
                                                             abs=1e-6)
+    at_zero = build_objective("confu", MODALITIES, fused_weight=0.0, temperature=0.25).loss(emb)
+    assert sum(at_zero.values()).item() == pytest.approx(pairwise / 3, abs=1e-5)
+
+
+def test_confu_mean_scale_keeps_the_weighted_means_for_every_lambda():
+    lam = 0.3
+    emb = embeddings_for()
+    pairwise, fused = confu_sums(emb, 4.0)
+    terms = build_objective("confu", MODALITIES, fused_weight=lam, temperature=0.25, scale="mean").loss(emb)
+    assert sum(terms.values()).item() == pytest.approx((1 - lam) * pairwise / 3 + lam * fused / 3, abs=1e-5)
+    with pytest.raises(PolymodalError, match="confu: unknown scale 'sum'; choose one of: reference, mean"):
+        build_objective("confu", MODALITIES, scale="sum")
 
 
 def test_confu_with_zero_weight_equals_pairwise_and_needs_no_fused_heads():
@@ -181,7 +201,7 @@ def test_symile_loss_and_retrieval_use_the_multilinear_product():
 
 def test_triangle_area_matches_herons_formula_scaled_as_in_the_spec():
     p, q, c = unit(3, 5, 0), unit(3, 5, 1), unit(4, 5, 2)
-    areas = triangle_areas(p, q, c)
+    areas, squared = triangle_areas(p, q, c), triangle_squared_areas(p, q, c)
     for i in range(3):
         for j in range(4):
             sides = [np.linalg.norm((p[i] - q[i]).numpy()), np.linalg.norm((p[i] - c[j]).numpy()),
@@ -189,6 +209,28 @@ def test_triangle_area_matches_herons_formula_scaled_as_in_the_spec():
             s = sum(sides) / 2
             heron = math.sqrt(max(s * (s - sides[0]) * (s - sides[1]) * (s - sides[2]), 0.0))
             assert areas[i, j].item() == pytest.approx(math.sqrt(2) * heron, abs=1e-4)  # area² = 2·heron²
+            assert squared[i, j].item() == pytest.approx(2 * heron**2, abs=1e-5)
+
+
+def test_triangle_loss_hand_worked_on_a_two_sample_batch():
+    """Anchors a0=(1,0), a1=(0,1); pairs (b0, c0) = ((1,0), (0,1)), (b1, c1) = ((−1,0), (0,−1)).
+
+    Triangles (a_i, b_j, c_j): (a0, b0, c0) and (a1, b0, c0) repeat a vertex (area 0);
+    (a0, b1, c1) and (a1, b1, c1) have base 2 and height 1 (geometric area A = 1).
+    The spec's area² = 2A² = 2, so with τ = 0.5 the logits −area²/τ are [[0, −4], [0, −4]]:
+    rows: softplus(−4) and 4 + softplus(−4); columns: log 2 and log 2.
+    """
+    emb = Embeddings({"m0": torch.tensor([[1.0, 0.0], [0.0, 1.0]]), "m1": torch.tensor([[1.0, 0.0], [-1.0, 0.0]]),
+                      "m2": torch.tensor([[0.0, 1.0], [0.0, -1.0]])})
+    official = build_objective("triangle", MODALITIES, temperature=0.5, label_smoothing=0.0)
+    expected = ((softplus(-4) + 4 + softplus(-4)) / 2 + math.log(2)) / 2
+    assert official.loss(emb)["triangle"].item() == pytest.approx(expected, abs=1e-6)
+    # score="area": −area/τ = −√2·A/τ, logits [[0, −2√2], [0, −2√2]] (up to the 1e-4 of the stabilizing ε)
+    paper = build_objective("triangle", MODALITIES, temperature=0.5, label_smoothing=0.0, score="area")
+    r = 2 * math.sqrt(2)
+    assert paper.loss(emb)["triangle"].item() == pytest.approx(((2 * softplus(-r) + r) / 2 + math.log(2)) / 2, abs=1e-3)
+    with pytest.raises(PolymodalError, match="triangle: unknown score 'volume'; choose one of: area_squared, area"):
+        build_objective("triangle", MODALITIES, score="volume")
 
 
 def test_gram_volume_matches_a_determinant_per_triple():
@@ -201,7 +243,7 @@ def test_gram_volume_matches_a_determinant_per_triple():
 
 
 @pytest.mark.parametrize("name, similarity", [
-    ("triangle", lambda z: -triangle_areas(z["m1"], z["m2"], z["m0"]).T),
+    ("triangle", lambda z: -triangle_squared_areas(z["m1"], z["m2"], z["m0"]).T),
     ("gram", lambda z: -gram_volumes([z["m1"], z["m2"]], z["m0"]).T),
 ])
 def test_geometric_objectives_contrast_anchor_rows_against_pair_columns(name, similarity):
@@ -222,15 +264,55 @@ def test_symmetric_cross_entropy_with_smoothing_matches_torch():
     assert symmetric_cross_entropy(logits, 0.2).item() == pytest.approx(expected.item(), abs=1e-6)
 
 
-def test_comm_aligns_joint_views_and_each_modality_with_the_other_view():
-    objective = build_objective("comm", MODALITIES, temperature=1.0)
+def reference_nt_xent(a: torch.Tensor, b: torch.Tensor, scale: float) -> float:
+    """SimCLR's NT-Xent by loops: each of the 2N embeddings against its partner, negatives all others."""
+    pool = list(a) + list(b)
+    n, total = len(a), 0.0
+    for k, anchor in enumerate(pool):
+        partner = (k + n) % (2 * n)
+        denominator = sum(math.exp(scale * float(anchor @ other)) for m, other in enumerate(pool) if m != k)
+        total += math.log(denominator) - scale * float(anchor @ pool[partner])
+    return total / (2 * n)
+
+
+def test_nt_xent_hand_worked_and_against_loops():
+    a = b = torch.eye(2)
+    # each anchor: positive e^1, other side e^0, own side e^0 -> -log(e / (e + 2)) = log(1 + 2/e)
+    assert nt_xent(a, b, 1.0).item() == pytest.approx(math.log(1 + 2 / math.e), abs=1e-6)
+    assert symmetric_infonce(a, b, 1.0).item() == pytest.approx(softplus(-1), abs=1e-6)  # no same-side negatives
+    x, y = unit(5, 3, 0), unit(5, 3, 1)
+    assert nt_xent(x, y, 2.0).item() == pytest.approx(reference_nt_xent(x, y, 2.0), abs=1e-5)
+
+
+def comm_views() -> Embeddings:
     first, second = embeddings_for(), embeddings_for()
+    first.unimodal["m1"] = unit(4, 3, 40)
     first.joint, second.joint = unit(4, 3, 50), unit(4, 3, 51)
     first.augmented = second
-    terms = objective.loss(first)
+    return first
+
+
+def test_comm_is_the_uniform_mean_of_nt_xent_terms():
+    """L = 1/(M+1)·(nt(h', h'') + Σ_m ½[nt(z'_m, h'') + nt(z''_m, h')]) (official CoMM loss), M = 3."""
+    first = comm_views()
+    second = first.augmented
+    terms = build_objective("comm", MODALITIES, temperature=1.0).loss(first)
+    assert terms["comm/joint"].item() == pytest.approx(reference_nt_xent(first.joint, second.joint, 1.0) / 4, abs=1e-6)
+    expected_m1 = (reference_nt_xent(first.unimodal["m1"], second.joint, 1.0)
+                   + reference_nt_xent(second.unimodal["m1"], first.joint, 1.0)) / 2 / 4
+    assert terms["comm/m1"].item() == pytest.approx(expected_m1, abs=1e-6)
+    assert set(terms) == {"comm/joint", "comm/m0", "comm/m1", "comm/m2"}
+    with pytest.raises(PolymodalError, match="two augmented views"):
+        build_objective("comm", MODALITIES).loss(embeddings_for())
+    with pytest.raises(PolymodalError, match="comm: unknown formulation 'simclr'; choose one of: nt_xent, clip"):
+        build_objective("comm", MODALITIES, formulation="simclr")
+
+
+def test_comm_clip_formulation_aligns_joint_views_and_each_modality_with_the_other_view():
+    first = comm_views()
+    second = first.augmented
+    terms = build_objective("comm", MODALITIES, temperature=1.0, formulation="clip").loss(first)
     assert terms["comm/joint"].item() == pytest.approx(reference_clip(first.joint, second.joint, 1.0), abs=1e-6)
     expected_m1 = (reference_clip(first.unimodal["m1"], second.joint, 1.0)
                    + reference_clip(second.unimodal["m1"], first.joint, 1.0)) / 6
     assert terms["comm/m1"].item() == pytest.approx(expected_m1, abs=1e-6)
-    with pytest.raises(PolymodalError, match="two augmented views"):
-        objective.loss(embeddings_for())

@@ -1,5 +1,6 @@
 """Bad recordings are reported by file name and reason; the other nights are prepared; no partial files."""
 
+import datetime
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -10,6 +11,7 @@ import pytest
 from polymodal.data.sleep.cache import open_night, prepared_nights
 from polymodal.data.sleep.cli import sleep_main
 from polymodal.data.sleep.prepare import prepare_cache
+from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
 from polymodal.errors import PolymodalError
 
 
@@ -23,7 +25,11 @@ def source(nsrr_source, tmp_path):
 def _rewrite_signals(path, change):
     edf = edfio.read_edf(path)
     signals = change({s.label: s for s in edf.signals})
-    edfio.Edf(list(signals.values()), data_record_duration=1.0).write(path)
+    edfio.Edf(list(signals.values()), data_record_duration=1.0, recording=edf.recording, starttime=edf.starttime).write(path)
+
+
+def _uv(data, rate, label):
+    return edfio.EdfSignal(data, rate, label=label, physical_dimension="uV")
 
 
 def _reason(report, night):
@@ -52,20 +58,24 @@ def test_garbage_edf_header(source, tmp_path):
     _assert_only_good_nights(tmp_path / "cache", {"synth-0002"})
 
 
-def test_xml_running_past_the_recording(source, tmp_path):
+def test_xml_running_past_the_recording_is_cut_and_noted(source, tmp_path):
     path = source / "synth-0000-nsrr.xml"
     tree = ET.parse(path)
     events = tree.getroot().find("ScoredEvents")
     last = [e for e in events if e.findtext("EventType") == "Stages|Stages"][-1]
     extra = ET.fromstring(ET.tostring(last))
-    extra.find("Start").text = str(float(last.findtext("Start")) + float(last.findtext("Duration")) + 60 * 30)
+    extra.find("Start").text = str(float(last.findtext("Start")) + float(last.findtext("Duration")))
+    extra.find("Duration").text = "90.0"
     extra.find("EventConcept").text = "Stage 2 sleep|2"
     events.append(extra)
     tree.write(path)
     report = prepare_cache(source, "nsrr", tmp_path / "cache", progress=False)
-    assert "synth-0000-nsrr.xml: scoring runs to" in _reason(report, "synth-0000")
-    assert "but the recording holds 2400 s (80 epochs)" in _reason(report, "synth-0000")
-    _assert_only_good_nights(tmp_path / "cache", {"synth-0000"})
+    (result,) = [r for r in report.results if r.night_id == "synth-0000"]
+    assert result.status == "prepared" and result.counts["scored_past_end"] == 3
+    assert result.notes == [
+        "synth-0000-nsrr.xml: 3 scored epochs past the last complete 30-s epoch of synth-0000.edf (80 epochs) cut off"
+    ]
+    _assert_only_good_nights(tmp_path / "cache", set())
 
 
 def test_missing_channel(source, tmp_path):
@@ -80,11 +90,11 @@ def test_missing_channel(source, tmp_path):
 def test_mismatched_sampling_rates(source, tmp_path):
     def halve_right(signals):
         right = signals["EOG(R)"]
-        signals["EOG(R)"] = edfio.EdfSignal(right.data[::2], 25, label="EOG(R)")
+        signals["EOG(R)"] = _uv(right.data[::2], 25, "EOG(R)")
         return signals
 
     def slow_eeg(signals):
-        signals["EEG"] = edfio.EdfSignal(signals["EEG"].data[::5], 25, label="EEG")
+        signals["EEG"] = _uv(signals["EEG"].data[::5], 25, "EEG")
         return signals
 
     _rewrite_signals(source / "synth-0000.edf", halve_right)
@@ -119,10 +129,10 @@ def test_missing_partner_file_and_flat_channel(source, tmp_path):
     def flat_eog_left(signals):
         left = signals["EOG(L)"].data.copy()
         left[50 * 30 * 10:50 * 30 * 40] = 0.0  # epochs 10..39 flat in EOG(L) only: L - R is not flat
-        signals["EOG(L)"] = edfio.EdfSignal(left, 50, label="EOG(L)")
+        signals["EOG(L)"] = _uv(left, 50, "EOG(L)")
         eeg = signals["EEG"].data.copy()
         eeg[125 * 30 * 10:125 * 30 * 40] = 3.0  # EEG flat on epochs 10..39
-        signals["EEG"] = edfio.EdfSignal(eeg, 125, label="EEG")
+        signals["EEG"] = _uv(eeg, 125, "EEG")
         return signals
 
     _rewrite_signals(source / "synth-0002.edf", flat_eog_left)
@@ -143,3 +153,39 @@ def test_cli_reports_skipped_nights_and_settings_change_is_an_error(source, tmp_
     assert "synth-0002" in out and "corrupt EDF" in out and "skipped 1 nights" in out
     with pytest.raises(PolymodalError, match="prepared with other settings"):
         sleep_main(["prepare", str(source), "--layout", "nsrr", "--out", str(tmp_path / "c"), "--eeg", "EEG(sec)"])
+
+
+def test_unknown_unit_skips_the_night_naming_file_and_channel(source, tmp_path):
+    def degrees(signals):
+        signals["EOG(L)"] = edfio.EdfSignal(signals["EOG(L)"].data, 50, label="EOG(L)", physical_dimension="degC")
+        return signals
+
+    _rewrite_signals(source / "synth-0001.edf", degrees)
+    report = prepare_cache(source, "nsrr", tmp_path / "cache", progress=False)
+    assert _reason(report, "synth-0001") == (
+        "synth-0001.edf channel 'EOG(L)': unknown physical dimension 'degC' (expected uV, mV or V)")
+    _assert_only_good_nights(tmp_path / "cache", {"synth-0001"})
+
+
+def test_nsrr_start_mismatch_is_an_error_naming_both_files(source, tmp_path):
+    path = source / "synth-0002-nsrr.xml"
+    tree = ET.parse(path)
+    next(e for e in tree.getroot().iter("ClockTime")).text = "00.00.00 23.00.00"
+    tree.write(path)
+    report = prepare_cache(source, "nsrr", tmp_path / "cache", progress=False)
+    assert _reason(report, "synth-0002") == (
+        "synth-0002.edf starts at 1989-04-24 22:00:00 but synth-0002-nsrr.xml starts at 23:00:00")
+    _assert_only_good_nights(tmp_path / "cache", {"synth-0002"})
+
+
+def test_sleep_edf_start_mismatch_is_an_error_naming_both_files(tmp_path):
+    write_synthetic_nights(tmp_path, 2, "sleep-edf", seed=1, minutes=15)
+    path = tmp_path / "SY4002EC-Hypnogram.edf"
+    hypnogram = edfio.read_edf(path)
+    moved = datetime.date(1989, 4, 25)
+    edfio.Edf([], recording=edfio.Recording(startdate=moved), starttime=hypnogram.starttime,
+              annotations=hypnogram.annotations).write(path)
+    report = prepare_cache(tmp_path, "sleep-edf", tmp_path / "cache", progress=False)
+    assert _reason(report, "SY4002E0") == (
+        "SY4002E0-PSG.edf starts at 1989-04-24 22:00:00 but SY4002EC-Hypnogram.edf starts at 1989-04-25 22:00:00")
+    assert [r.night_id for r in report.with_status("prepared")] == ["SY4001E0"]

@@ -3,7 +3,7 @@ import pytest
 from scipy import signal as sps
 
 from polymodal.data.sleep.signal import (
-    EEG_BAND, bandpass, check_rate, epoch_spectrograms, flat_epochs, resample, resampling_factors,
+    EEG_BAND, EOG_BAND, bandpass, bandpass_gain, check_rate, epoch_spectrograms, flat_epochs, resample, resampling_factors,
 )
 from polymodal.errors import PolymodalError
 
@@ -34,6 +34,16 @@ def test_bandpass_is_order_100_zero_phase_firwin():
     t = np.arange(5000) / 100
     assert np.std(bandpass(np.sin(2 * np.pi * 45 * t), EEG_BAND)[500:-500]) < 0.05  # above 40 Hz: removed
     assert np.std(bandpass(np.sin(2 * np.pi * 10 * t), EEG_BAND)[500:-500]) > 0.65  # in band: kept (0.707)
+
+
+def test_low_frequency_response_of_the_bandpass_as_documented():
+    """The README's numbers: the order-100 FIR keeps about half the amplitude below its 0.3 Hz edge."""
+    np.testing.assert_allclose(bandpass_gain(EEG_BAND, [0.1, 0.5, 1.0]), [0.471, 0.548, 0.742], atol=6e-4)
+    np.testing.assert_allclose(bandpass_gain(EOG_BAND, [0.1, 0.5, 1.0]), [0.470, 0.546, 0.738], atol=6e-4)
+    t = np.arange(60_000) / 100
+    for hz in (0.5, 1.0):  # measured on a sinusoid away from the edges
+        out = bandpass(np.sin(2 * np.pi * hz * t), EEG_BAND)[10_000:-10_000]
+        assert abs(np.sqrt(2) * np.std(out) - bandpass_gain(EEG_BAND, [hz])[0]) < 2e-3
 
 
 def test_resampling_factors_and_lengths():

@@ -7,7 +7,10 @@ can be made to miss EEG or EOG entirely (a chosen fraction each, disjoint
 nights) to train one model on incomplete data, and a share of the training
 sequences can have one modality corrupted (noise, modality still present;
 :mod:`polymodal.data.sleep.augment`). Spectrograms are z-scored with
-statistics of the training nights (saved in the cache).
+statistics of the training nights (saved in the cache). With
+``require_all_stages`` the nights lacking a stage are left out before the
+split (the SHHS benchmark's cohort; :mod:`polymodal.data.sleep.curation`)
+and named in a message.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+from lightning.pytorch.utilities import rank_zero_info
 
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.sleep.augment import CorruptedTrainingDataset, training_corruptions
 from polymodal.data.sleep.cache import night_path, prepared_nights, read_texts
+from polymodal.data.sleep.curation import describe_excluded, missing_stages
 from polymodal.data.sleep.dataset import SleepSequenceDataset
 from polymodal.data.sleep.stats import MODALITIES, training_stats
 from polymodal.errors import PolymodalError
@@ -87,6 +92,10 @@ class SleepDataModule(MultimodalDataModule):
         batch_size, num_workers, modalities, val_fraction, seed: as in
             :class:`~polymodal.data.datamodule.MultimodalDataModule`; the
             validation split is drawn by subject.
+        require_all_stages: leave out the nights whose prepared epochs lack one
+            of the five stages (SleepTransformer / CoRe-Sleep SHHS cohort), also
+            from a split file's lists; ``excluded_nights`` maps each to the
+            stages it lacks.
     """
 
     def __init__(
@@ -106,6 +115,7 @@ class SleepDataModule(MultimodalDataModule):
         modalities: list[str] | None = None,
         val_fraction: float = DEFAULT_VAL_FRACTION,
         seed: int = 0,
+        require_all_stages: bool = False,
     ) -> None:
         super().__init__(batch_size=batch_size, num_workers=num_workers, modalities=modalities,
                          val_fraction=0.0 if split_file else val_fraction, seed=seed)
@@ -124,6 +134,8 @@ class SleepDataModule(MultimodalDataModule):
         self.split_file = split_file
         self.missing_fractions = {"eeg": missing_eeg_fraction, "eog": missing_eog_fraction}
         self.train_corruption_probability = train_corruption_probability
+        self.require_all_stages = require_all_stages
+        self.excluded_nights: dict[str, list[str]] = {}
         self.train_corruptions = training_corruptions(train_corruptions or [], MODALITIES)
         if train_corruption_probability > 0 and not self.train_corruptions:
             raise PolymodalError("train_corruption_probability > 0 needs train_corruptions, e.g. ['eeg_gauss_snr-5to10']")
@@ -137,7 +149,15 @@ class SleepDataModule(MultimodalDataModule):
         if not available:
             raise PolymodalError(f"{self.cache_dir}: no prepared nights (run `polymodal sleep prepare` first)")
         if self.split_file:
-            return read_split_file(Path(self.split_file), available)
+            splits = read_split_file(Path(self.split_file), available)
+            available = [night for nights in splits.values() for night in nights]
+        if self.require_all_stages:
+            self.excluded_nights = missing_stages(self.cache_dir, available)
+            rank_zero_info(describe_excluded(self.excluded_nights, len(available)))
+            available = [night for night in available if night not in self.excluded_nights]
+        if self.split_file:
+            kept = {split: [n for n in nights if n in available] for split, nights in splits.items()}
+            return {split: nights for split, nights in kept.items() if nights}
         subjects = {night: read_texts(night_path(self.cache_dir, night))["subject"] for night in available}
         return split_by_subject(subjects, self.val_fraction, self.test_fraction, self.seed)
 

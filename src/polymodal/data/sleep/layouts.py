@@ -8,7 +8,10 @@
   (``SC4001E0-PSG.edf`` ↔ ``SC4001EC-Hypnogram.edf``). The subject is the
   first five characters (``SC400``), as in the Sleep-EDF naming.
 
-A file without its partner is reported as a skipped night.
+A file without its partner is reported as a skipped night. Each layout
+trims edge Wake by its benchmark's rule (:mod:`polymodal.data.sleep.wake_trim`):
+``nsrr`` by ``largest`` (SleepTransformer / CoRe-Sleep), ``sleep-edf`` by a
+30-minute ``window`` (DeepSleepNet / TinySleepNet / MNE).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polymodal.data.sleep.recording import ChannelSpec
-from polymodal.data.sleep.scoring import StageEvent, read_edf_hypnogram, read_nsrr_xml
+from polymodal.data.sleep.scoring import Scoring, read_edf_hypnogram, read_nsrr_xml
+from polymodal.data.sleep.wake_trim import WakeTrim
 from polymodal.errors import PolymodalError
 from polymodal.registry import Registry
 
@@ -39,12 +43,13 @@ class NightSource:
 
 @dataclass(frozen=True)
 class Layout:
-    """How a dataset folder is organised: file discovery, scoring reader, default channels."""
+    """How a dataset folder is organised: file discovery, scoring reader, default channels and Wake trimming."""
 
     name: str
     discover: Callable[[Path], list[NightSource]]
-    read_scoring: Callable[[Path], list[StageEvent]]
+    read_scoring: Callable[[Path], Scoring]
     default_channels: ChannelSpec
+    default_wake_trim: WakeTrim
 
 
 def discover_nsrr(root: Path) -> list[NightSource]:
@@ -84,7 +89,10 @@ def _unique_by(paths: Iterable[Path], key: Callable[[Path], str], root: Path) ->
 
 
 LAYOUTS: Registry[Layout] = Registry("sleep data layout")
-LAYOUTS.register("nsrr")(Layout("nsrr", discover_nsrr, read_nsrr_xml, ChannelSpec("EEG", "EOG(L)", "EOG(R)")))
+LAYOUTS.register("nsrr")(
+    Layout("nsrr", discover_nsrr, read_nsrr_xml, ChannelSpec("EEG", "EOG(L)", "EOG(R)"), WakeTrim("largest"))
+)
 LAYOUTS.register("sleep-edf")(
-    Layout("sleep-edf", discover_sleep_edf, read_edf_hypnogram, ChannelSpec("EEG Fpz-Cz", "EOG horizontal"))
+    Layout("sleep-edf", discover_sleep_edf, read_edf_hypnogram, ChannelSpec("EEG Fpz-Cz", "EOG horizontal"),
+           WakeTrim("window"))
 )

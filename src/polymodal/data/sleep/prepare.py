@@ -1,18 +1,24 @@
 """Preparing a dataset folder into the cache: one night per file, in parallel, resumable.
 
 Per night (CoRe-Sleep, arXiv 2304.06485, "Data pipeline"): read the EEG and
-EOG (L − R), expand the scoring into 30-s epoch labels, take the epoch
-spectrograms (:mod:`polymodal.data.sleep.signal`), keep scored epochs, trim
-long leading/trailing Wake, and drop epochs with non-finite data. An epoch
-whose channel is flat (all samples equal) keeps its label with that
-modality marked absent (stored as zeros); an epoch with no channel left is
-dropped. A night that does not hold all five stages is skipped. The
-band-passed 100 Hz signal of each kept epoch is stored too, so that
-evaluation can corrupt the signal before the STFT
-(:mod:`polymodal.eval.robustness`).
+EOG (L − R) in µV, check that the scoring starts with the recording, expand
+the scoring into 30-s epoch labels, take the epoch spectrograms
+(:mod:`polymodal.data.sleep.signal`), keep scored epochs, trim edge Wake by
+the layout's rule (:mod:`polymodal.data.sleep.wake_trim`), and drop epochs
+with non-finite data. An epoch whose channel is flat (all samples equal)
+keeps its label with that modality marked absent (stored as zeros); an epoch
+with no channel left is dropped. A night is prepared whatever stages it
+holds: the SHHS benchmark's "all five stages" curation is an opt-in filter
+applied when splits are made (``require_all_stages`` of
+:class:`~polymodal.data.sleep.datamodule.SleepDataModule`). The band-passed
+100 Hz signal of each kept epoch is stored too, so that evaluation can
+corrupt the signal before the STFT (:mod:`polymodal.eval.robustness`).
 
-Every problem with a night (corrupt EDF or XML, missing channel, mismatched
-rates, scoring past the recording, empty night) is reported with the file
+Scoring that runs past the recording's last complete epoch (a scored
+annotation past the end, or a PSG that ends inside its last epoch) is cut
+off, as DeepSleepNet and MNE do, and noted in the report. Every problem
+that stops a night (corrupt EDF or XML, missing channel, unknown unit,
+mismatched rates or start times, empty night) is reported with the file
 name and the reason; the other nights are prepared.
 """
 
@@ -30,8 +36,10 @@ from tqdm.auto import tqdm
 from polymodal.data.sleep.cache import night_path, remove_partials, write_night
 from polymodal.data.sleep.layouts import LAYOUTS, Layout, NightSource
 from polymodal.data.sleep.recording import ChannelSpec, read_recording
-from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels, wake_trim
+from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels
 from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_signals, epoch_spectrograms, filtered, flat_epochs
+from polymodal.data.sleep.start_time import check_same_start
+from polymodal.data.sleep.wake_trim import WakeTrim
 from polymodal.errors import PolymodalError
 
 SETTINGS_FILE = "prepare.json"
@@ -47,6 +55,7 @@ class NightResult:
     reason: str = ""
     file: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,20 +69,27 @@ class PrepareReport:
         return {status: [asdict(r) for r in self.with_status(status)] for status in ("prepared", "cached", "skipped")}
 
 
-def prepare_night(source: NightSource, layout: Layout, channels: ChannelSpec) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """Arrays of one night for the cache and the counts of kept and dropped epochs."""
+def prepare_night(
+    source: NightSource, layout: Layout, channels: ChannelSpec, wake_trim: WakeTrim | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, int], list[str]]:
+    """Arrays of one night for the cache, the counts of kept and dropped epochs, and notes for the report.
+
+    ``wake_trim``: the edge-Wake rule; default: the layout's.
+    """
     if source.recording is None or source.scoring is None:
         missing = "recording EDF" if source.recording is None else "scoring file"
         raise PolymodalError(f"no {missing} for night {source.night_id!r}")
     recording = read_recording(source.recording, channels)
+    scoring = layout.read_scoring(source.scoring)
+    check_same_start(recording.start, scoring.start, source.recording.name, source.scoring.name)
     n_epochs = recording.n_epochs
     if n_epochs == 0:
         raise PolymodalError(f"{source.recording.name}: empty night (no complete 30-s epoch)")
-    labels = epoch_labels(layout.read_scoring(source.scoring), n_epochs, source.scoring.name)
-    scored = np.flatnonzero(labels != UNSCORED)
-    if scored.size == 0:
+    labels, past_end = epoch_labels(scoring.events, n_epochs, source.scoring.name)
+    scored = int((labels != UNSCORED).sum())
+    if scored == 0:
         raise PolymodalError(f"{source.scoring.name}: empty night (no scored sleep-stage epoch)")
-    kept = scored[wake_trim(labels[scored])]
+    kept = np.flatnonzero((wake_trim or layout.default_wake_trim).keep(labels))
     signals = {
         "eeg": filtered(recording.eeg, recording.eeg_rate, EEG_BAND, source.recording.name),
         "eog": filtered(recording.eog, recording.eog_rate, EOG_BAND, source.recording.name),
@@ -87,11 +103,9 @@ def prepare_night(source: NightSource, layout: Layout, channels: ChannelSpec) ->
     for m, x in spectra.items():
         finite &= np.isfinite(x).all(axis=(1, 2)) | ~present[m]
     usable = finite & (present["eeg"] | present["eog"])
+    if not usable.any():
+        raise PolymodalError(f"{source.recording.name}: no epoch with a usable EEG or EOG signal")
     y = labels[kept][usable]
-    stages_seen = np.unique(y)
-    if len(stages_seen) < NUM_STAGES:
-        seen = ", ".join(STAGES[s] for s in stages_seen) or "none"
-        raise PolymodalError(f"{source.scoring.name}: only stages {seen} scored (all {NUM_STAGES} are needed)")
     arrays = {"y": y, "epoch": kept[usable].astype(np.int32)}
     for m in spectra:
         arrays[m] = np.where(present[m][:, None, None], spectra[m], 0.0).astype(np.float32)[usable]
@@ -101,24 +115,30 @@ def prepare_night(source: NightSource, layout: Layout, channels: ChannelSpec) ->
     counts = {
         "recording_epochs": n_epochs,
         "kept": int(usable.sum()),
-        "unscored": int(n_epochs - scored.size),
-        "wake_trimmed": int(scored.size - kept.size),
+        "unscored": int(n_epochs - scored),
+        "wake_trimmed": int(scored - kept.size),
         "non_finite": int((~finite).sum()),
         "no_signal": int((finite & ~usable).sum()),
+        "scored_past_end": past_end,
+        **{f"kept_{stage}": int(n) for stage, n in zip(STAGES, np.bincount(y, minlength=NUM_STAGES))},
     }
-    return arrays, counts
+    notes = []
+    if past_end:
+        notes.append(f"{source.scoring.name}: {past_end} scored epochs past the last complete 30-s epoch of "
+                     f"{source.recording.name} ({n_epochs} epochs) cut off")
+    return arrays, counts, notes
 
 
-def _prepare_one(job: tuple[NightSource, str, ChannelSpec, Path]) -> NightResult:
+def _prepare_one(job: tuple[NightSource, str, ChannelSpec, WakeTrim, Path]) -> NightResult:
     """Worker: prepare one night and write it, or report why not."""
-    source, layout_name, channels, cache_dir = job
+    source, layout_name, channels, wake_trim, cache_dir = job
     try:
-        arrays, counts = prepare_night(source, LAYOUTS.get(layout_name), channels)
+        arrays, counts, notes = prepare_night(source, LAYOUTS.get(layout_name), channels, wake_trim)
     except PolymodalError as exc:
         return NightResult(source.night_id, "skipped", str(exc), _files(source))
     texts = {"subject": source.subject, "recording": source.recording.name, "scoring": source.scoring.name}
     write_night(cache_dir, source.night_id, arrays, texts)
-    return NightResult(source.night_id, "prepared", "", _files(source), counts)
+    return NightResult(source.night_id, "prepared", "", _files(source), counts, notes)
 
 
 def _files(source: NightSource) -> str:
@@ -132,6 +152,7 @@ def prepare_cache(
     channels: ChannelSpec | None = None,
     jobs: int = 1,
     progress: bool = True,
+    wake_trim: WakeTrim | None = None,
 ) -> PrepareReport:
     """Prepare every night under ``source_dir`` into ``cache_dir`` and write ``report.json``.
 
@@ -142,23 +163,26 @@ def prepare_cache(
         channels: channel labels; default: the layout's (SHHS ``EEG``, ``EOG(L)`` − ``EOG(R)``).
         jobs: worker processes (one night each at a time).
         progress: show a progress bar.
+        wake_trim: edge-Wake rule; default: the layout's (``nsrr``: ``largest``,
+            ``sleep-edf``: a 30-minute ``window``).
     """
     source_dir, cache_dir = Path(source_dir), Path(cache_dir)
     spec = LAYOUTS.get(layout)
     channels = channels or spec.default_channels
+    wake_trim = wake_trim or spec.default_wake_trim
     if not source_dir.is_dir():
         raise PolymodalError(f"{source_dir}: no such folder")
     if jobs < 1:
         raise PolymodalError(f"--jobs must be >= 1, got {jobs}")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _check_settings(cache_dir, {"layout": layout, "channels": asdict(channels)})
+    _check_settings(cache_dir, {"layout": layout, "channels": asdict(channels), "wake_trim": asdict(wake_trim)})
     remove_partials(cache_dir)
     sources = spec.discover(source_dir)
     if not sources:
         raise PolymodalError(f"{source_dir}: no {layout} recordings found")
     done = [s for s in sources if night_path(cache_dir, s.night_id).exists()]
     finished = {s.night_id for s in done}
-    todo = [(s, layout, channels, cache_dir) for s in sources if s.night_id not in finished]
+    todo = [(s, layout, channels, wake_trim, cache_dir) for s in sources if s.night_id not in finished]
     results = [NightResult(s.night_id, "cached", "", _files(s)) for s in done]
     with tqdm(total=len(todo), desc="prepare", unit="night", disable=not progress) as bar:
         for result in _run(todo, jobs):

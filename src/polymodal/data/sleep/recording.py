@@ -5,6 +5,10 @@ from the EDF reader (truncated file, record count that disagrees with the
 header, uncalibrated signal) is treated as a corrupt file: a night is
 reported and skipped rather than staged from damaged data.
 
+Each channel is converted to µV from the physical dimension in its header
+(:func:`microvolts_per_unit`); a unit that is not a voltage is an error
+naming the file and channel.
+
 "Mismatched sampling rates" means: EOG(L) and EOG(R) at different rates (the
 derivation L − R needs them sample-aligned), or a channel rate the pipeline
 cannot use (see :func:`polymodal.data.sleep.signal.check_rate`).
@@ -20,7 +24,13 @@ import edfio
 import numpy as np
 
 from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, EPOCH_SECONDS, check_rate
+from polymodal.data.sleep.start_time import Start, edf_start
 from polymodal.errors import PolymodalError
+
+
+VOLT_UNITS = {"mV": 1e3, "V": 1e6}
+MICRO_PREFIXES = ("u", "\u00b5", "\u03bc", "\ufffd", "\ufffd\ufffd")
+"""Spellings of the micro prefix: ASCII u, micro sign, Greek mu, and U+FFFD for µ in Latin-1 (one byte) or UTF-8 (two)."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +51,13 @@ class ChannelSpec:
 
 @dataclass(frozen=True)
 class Recording:
-    """Native-rate EEG and EOG (L − R) of one night and their rates in Hz."""
+    """Native-rate EEG and EOG (L − R) of one night in µV, their rates in Hz, and the start of the recording."""
 
     eeg: np.ndarray
     eeg_rate: float
     eog: np.ndarray
     eog_rate: float
+    start: Start
 
     @property
     def n_epochs(self) -> int:
@@ -61,7 +72,10 @@ def read_recording(path: Path, channels: ChannelSpec) -> Recording:
             warnings.simplefilter("error")
             edf = edfio.read_edf(path, lazy_load_data=True)
             signals = {label: _signal(edf, label, path) for label in _labels(channels)}
-            data = {label: np.asarray(s.data, dtype=np.float64) for label, s in signals.items()}
+            scale = {label: microvolts_per_unit(s.physical_dimension, f"{path.name} channel {label!r}")
+                     for label, s in signals.items()}
+            data = {label: np.asarray(s.data, dtype=np.float64) * scale[label] for label, s in signals.items()}
+        start = edf_start(edf)
     except PolymodalError:
         raise
     except (ValueError, OSError, IndexError, UnicodeDecodeError, UserWarning) as exc:
@@ -77,7 +91,21 @@ def read_recording(path: Path, channels: ChannelSpec) -> Recording:
                 f"{rates[channels.eog_left]:g} Hz, {channels.eog_right!r} {rates[channels.eog_right]:g} Hz)"
             )
         eog = eog - data[channels.eog_right]
-    return Recording(data[channels.eeg], rates[channels.eeg], eog, rates[channels.eog_left])
+    return Recording(data[channels.eeg], rates[channels.eeg], eog, rates[channels.eog_left], start)
+
+
+def microvolts_per_unit(unit: str, what: str) -> float:
+    """µV per unit of an EDF physical dimension: ``uV``/``µV`` → 1, ``mV`` → 1000, ``V`` → 10⁶.
+
+    EDF headers are ASCII; a µ written in another encoding reaches here as
+    U+FFFD (edfio decodes with replacement), which is read as µ.
+    """
+    text = unit.strip()
+    if text.endswith("V") and text[:-1] in MICRO_PREFIXES:
+        return 1.0
+    if text not in VOLT_UNITS:
+        raise PolymodalError(f"{what}: unknown physical dimension {text!r} (expected uV, mV or V)")
+    return VOLT_UNITS[text]
 
 
 def _labels(channels: ChannelSpec) -> list[str]:

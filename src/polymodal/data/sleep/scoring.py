@@ -4,7 +4,8 @@ Two real layouts are read (CoRe-Sleep, arXiv 2304.06485, "Data pipeline"):
 
 * NSRR XML (``*-nsrr.xml``): ``ScoredEvent`` elements with ``EventType``
   ``Stages|Stages``, an ``EventConcept`` such as ``Stage 2 sleep|2``, a
-  ``Start`` and a ``Duration`` in seconds;
+  ``Start`` and a ``Duration`` in seconds; the ``Recording Start Time``
+  event's ``ClockTime`` gives the start;
 * Sleep-EDF EDF+ hypnograms: annotations ``Sleep stage W/1/2/3/4/R/?`` and
   ``Movement time``.
 
@@ -22,6 +23,7 @@ from pathlib import Path
 import edfio
 import numpy as np
 
+from polymodal.data.sleep.start_time import Start, edf_start, nsrr_clock_time
 from polymodal.errors import PolymodalError
 
 STAGES = ("W", "N1", "N2", "N3", "REM")
@@ -29,6 +31,7 @@ NUM_STAGES = len(STAGES)
 UNSCORED = -1
 EPOCH_SECONDS = 30
 NSRR_STAGE_EVENT = "Stages|Stages"
+NSRR_START_EVENT = "Recording Start Time"
 NSRR_CODES = {"0": 0, "1": 1, "2": 2, "3": 3, "4": 3, "5": 4, "6": UNSCORED, "9": UNSCORED}
 SLEEP_EDF_STAGES = {
     "Sleep stage W": 0, "Sleep stage 1": 1, "Sleep stage 2": 2, "Sleep stage 3": 3,
@@ -45,8 +48,16 @@ class StageEvent:
     stage: int
 
 
-def read_nsrr_xml(path: Path) -> list[StageEvent]:
-    """The ``Stages|Stages`` events of an NSRR XML file (other events are ignored)."""
+@dataclass(frozen=True)
+class Scoring:
+    """The stage events of a scoring file and its start (``None`` when the file gives none)."""
+
+    events: list[StageEvent]
+    start: Start | None
+
+
+def read_nsrr_xml(path: Path) -> Scoring:
+    """The ``Stages|Stages`` events of an NSRR XML file (other events are ignored) and its start time of day."""
     try:
         root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
@@ -54,8 +65,10 @@ def read_nsrr_xml(path: Path) -> list[StageEvent]:
     epoch_length = root.findtext("EpochLength")
     if epoch_length is not None and float(epoch_length) != EPOCH_SECONDS:
         raise PolymodalError(f"{path.name}: EpochLength {epoch_length} s, expected {EPOCH_SECONDS} s")
-    events = []
+    events, start = [], None
     for event in root.iter("ScoredEvent"):
+        if (event.findtext("EventConcept") or "").strip() == NSRR_START_EVENT and event.findtext("ClockTime"):
+            start = nsrr_clock_time(event.findtext("ClockTime"), path)
         if (event.findtext("EventType") or "").strip() != NSRR_STAGE_EVENT:
             continue
         concept = (event.findtext("EventConcept") or "").strip()
@@ -63,7 +76,7 @@ def read_nsrr_xml(path: Path) -> list[StageEvent]:
         if code not in NSRR_CODES:
             raise PolymodalError(f"{path.name}: unknown sleep stage {concept!r}")
         events.append(StageEvent(_seconds(event, "Start", path), _seconds(event, "Duration", path), NSRR_CODES[code]))
-    return events
+    return Scoring(events, start)
 
 
 def _seconds(event: ET.Element, tag: str, path: Path) -> float:
@@ -74,12 +87,14 @@ def _seconds(event: ET.Element, tag: str, path: Path) -> float:
         raise PolymodalError(f"{path.name}: stage event with invalid {tag} {text!r}") from None
 
 
-def read_edf_hypnogram(path: Path) -> list[StageEvent]:
-    """The sleep-stage annotations of a Sleep-EDF EDF+ hypnogram (other annotations are ignored)."""
+def read_edf_hypnogram(path: Path) -> Scoring:
+    """The sleep-stage annotations of a Sleep-EDF EDF+ hypnogram (other annotations are ignored) and its start."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            annotations = edfio.read_edf(path).annotations
+            edf = edfio.read_edf(path)
+            annotations = edf.annotations
+        start = edf_start(edf)
     except (ValueError, OSError, UnicodeDecodeError, UserWarning) as exc:
         raise PolymodalError(f"{path.name}: corrupt EDF+ hypnogram ({exc})") from exc
     events = []
@@ -91,51 +106,31 @@ def read_edf_hypnogram(path: Path) -> list[StageEvent]:
             if note.duration is None:
                 raise PolymodalError(f"{path.name}: stage annotation at {note.onset} s has no duration")
             events.append(StageEvent(note.onset, note.duration, SLEEP_EDF_STAGES[text]))
-    return events
+    return Scoring(events, start)
 
 
-def epoch_labels(events: list[StageEvent], n_epochs: int, source: str) -> np.ndarray:
-    """Expand stage events into ``[n_epochs]`` int8 labels; epochs without a stage are :data:`UNSCORED`.
+def epoch_labels(events: list[StageEvent], n_epochs: int, source: str) -> tuple[np.ndarray, int]:
+    """``[n_epochs]`` int8 labels of the recording's complete epochs, and how many scored epochs lie past them.
 
-    Events must lie on the 30-s grid. A *scored* event (W..REM) that runs
-    past the last complete epoch of the recording is an error; unscored
-    events past the end (Sleep-EDF closes with a long ``?``) are ignored.
+    Epochs without a stage are :data:`UNSCORED`. Scored events (W..REM) must
+    lie on the 30-s grid; scored epochs past the recording's last complete
+    epoch are cut off (DeepSleepNet and MNE do the same) and counted for the
+    report. Unscored events (``Sleep stage ?``, ``Movement time``, NSRR 6
+    and 9) label nothing, so they may lie anywhere: Sleep-EDF closes each
+    hypnogram with a ``?`` of arbitrary length.
     """
-    labels = np.full(n_epochs, UNSCORED, dtype=np.int8)
-    for event in events:
-        first, count = event.start / EPOCH_SECONDS, event.duration / EPOCH_SECONDS
-        if max(abs(first - round(first)), abs(count - round(count))) > 1e-6 or event.start < 0:
-            raise PolymodalError(
-                f"{source}: stage event at {event.start:g} s lasting {event.duration:g} s is off the {EPOCH_SECONDS}-s epoch grid"
-            )
-        first, last = int(round(first)), int(round(first)) + int(round(count))
-        if event.stage == UNSCORED:
-            continue
-        if last > n_epochs:
-            raise PolymodalError(
-                f"{source}: scoring runs to {last * EPOCH_SECONDS} s but the recording holds "
-                f"{n_epochs * EPOCH_SECONDS} s ({n_epochs} epochs)"
-            )
-        labels[first:last] = event.stage
-    return labels
+    spans = [(*_epoch_span(event, source), event.stage) for event in events if event.stage != UNSCORED]
+    labels = np.full(max([n_epochs] + [last for _, last, _ in spans]), UNSCORED, dtype=np.int8)
+    for first, last, stage in spans:
+        labels[first:last] = stage
+    return labels[:n_epochs], int((labels[n_epochs:] != UNSCORED).sum())
 
 
-def wake_trim(labels: np.ndarray) -> slice:
-    """The epochs kept after trimming leading/trailing Wake (CoRe-Sleep "Data pipeline").
-
-    Wake epochs are removed from the ends of the night, always from the
-    longer of the leading and trailing Wake runs, until Wake is no more
-    frequent than the next most frequent stage (or no edge Wake is left).
-    """
-    counts = np.bincount(labels, minlength=NUM_STAGES)
-    excess = int(counts[0] - counts[1:].max())
-    is_sleep = labels != 0
-    if excess <= 0 or not is_sleep.any():
-        return slice(0, len(labels))
-    lead = int(np.argmax(is_sleep))
-    tail = int(np.argmax(is_sleep[::-1]))
-    keep = lead + tail - min(excess, lead + tail)
-    small = min(lead, tail)
-    kept_small = small if keep >= 2 * small else keep // 2
-    kept_lead, kept_tail = (kept_small, keep - kept_small) if lead <= tail else (keep - kept_small, kept_small)
-    return slice(lead - kept_lead, len(labels) - (tail - kept_tail))
+def _epoch_span(event: StageEvent, source: str) -> tuple[int, int]:
+    """First epoch and one past the last epoch of a scored event, which must lie on the 30-s grid."""
+    first, count = event.start / EPOCH_SECONDS, event.duration / EPOCH_SECONDS
+    if max(abs(first - round(first)), abs(count - round(count))) > 1e-6 or event.start < 0:
+        raise PolymodalError(
+            f"{source}: stage event at {event.start:g} s lasting {event.duration:g} s is off the {EPOCH_SECONDS}-s epoch grid"
+        )
+    return int(round(first)), int(round(first)) + int(round(count))

@@ -84,6 +84,16 @@ def bandpass_taps(band: tuple[float, float]) -> np.ndarray:
     return sps.firwin(FIR_ORDER + 1, band, pass_zero=False, fs=TARGET_RATE)
 
 
+def bandpass_gain(band: tuple[float, float], freqs: np.ndarray) -> np.ndarray:
+    """Amplitude gain of :func:`bandpass` at ``freqs`` (Hz): ``|H(f)|²``, the taps' response applied twice.
+
+    With 101 taps at 100 Hz the transition band is a few Hz wide, so the
+    0.3 Hz edge is a gentle shelf rather than a cut (README, sleep section).
+    """
+    _, response = sps.freqz(bandpass_taps(band), worN=np.asarray(freqs, dtype=np.float64), fs=TARGET_RATE)
+    return np.abs(response) ** 2
+
+
 def bandpass(x: np.ndarray, band: tuple[float, float]) -> np.ndarray:
     """Zero-phase (forward-backward) FIR band-pass of a 100 Hz signal."""
     return sps.filtfilt(bandpass_taps(band), [1.0], x)
