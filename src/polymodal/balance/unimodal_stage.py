@@ -16,7 +16,10 @@ the encoders learn.
 
 from __future__ import annotations
 
-from torch import Tensor
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
 
 from polymodal.balance.base import BalancerLoss, unimodal_masks
 from polymodal.balance.losses import supervised_loss
@@ -25,12 +28,18 @@ from polymodal.data.contract import Batch
 from polymodal.models.output import ModelOutput
 
 
-def unimodal_stage_loss(output: ModelOutput, batch: Batch, view: ModelView) -> BalancerLoss:
-    """``Σ_m CE(h_m(z_m))`` plus the fusion head's cross-entropy on detached features."""
+def unimodal_stage_loss(output: ModelOutput, batch: Batch, view: ModelView,
+                        idle: Sequence[nn.Parameter] = ()) -> BalancerLoss:
+    """``Σ_m CE(h_m(z_m))`` plus the fusion head's cross-entropy on detached features.
+
+    ``idle`` parameters (a method's own learnable parts, such as MCR's CEB
+    decoder) join the graph with weight 0: unchanged, but used, as DDP requires.
+    """
     target = batch["target"]
     terms = {f"uni/{m}": supervised_loss(output.unimodal[m], target, mask)
              for m, mask in unimodal_masks(output, batch).items()}
-    terms["fusion_probe"] = supervised_loss(view.fuse(output.features, batch.get("present"), detach=True), target)
+    probe = supervised_loss(view.fuse(output.features, batch.get("present"), detach=True), target)
+    terms["fusion_probe"] = probe + sum((0.0 * p.sum() for p in idle), torch.zeros((), device=probe.device))
     return BalancerLoss(terms)
 
 

@@ -188,7 +188,7 @@ class SupervisedTask(PolymodalTask):
     def _loss(self, output: ModelOutput, batch: Batch, context: StepContext) -> BalancerLoss:
         """The unimodal stage's objective, or the method's (with probe heads where it has none)."""
         if context.training and self.in_unimodal_stage:
-            return unimodal_stage_loss(output, batch, self.view)
+            return unimodal_stage_loss(output, batch, self.view, idle=list(self.balancer.parameters()))
         result = self.balancer.loss(output, batch, self.view, context)
         if self._probe_heads:
             result.terms |= probe_terms(output, batch, self.view)
