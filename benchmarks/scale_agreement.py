@@ -13,7 +13,8 @@ Results go to ``OUT/results.md`` (mean ± std over seeds).
 
 Usage::
 
-    python benchmarks/scale_agreement.py --out runs/scale --seeds 3 [--epochs 20]
+    python benchmarks/scale_agreement.py --out runs/scale --seeds 3 [--epochs 20] \
+        [--experiments mlb,mcr,confu] [--confu_seeds 1] [--confu_epochs 30]
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ MODES = {
 CONFU = Path(__file__).resolve().parents[1] / "configs" / "contrastive" / "confu.yaml"
 
 
-def experiments(epochs: int) -> dict[str, tuple[list[str], int, str]]:
+def experiments(epochs: int, confu_epochs: int) -> dict[str, tuple[list[str], int, str]]:
     """Name → (fit arguments without batch size, global batch, metric)."""
     balance = ["--dataset", "mfeat:kar+mor", "--model.optimizer", "sgd", "--model.lr", "0.05",
                "--encoder_options.hidden_dim", "128", "--max_epochs", str(epochs)]
     return {
         "mlb": ([*balance, "--method", "mlb"], 64, "test/acc"),
         "mcr": ([*balance, "--method", "mcr"], 64, "test/acc"),
-        "confu": (["--config", str(CONFU), "--max_epochs", str(epochs)], 256, "test/retrieval/m0+m1->m2/R@1"),
+        "confu": (["--config", str(CONFU), "--max_epochs", str(confu_epochs)], 256, "test/retrieval/m0+m1->m2/R@1"),
     }
 
 
@@ -63,11 +64,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--experiments", default="mlb,mcr,confu")
+    parser.add_argument("--confu_seeds", type=int, default=1)
+    parser.add_argument("--confu_epochs", type=int, default=30)
     options = parser.parse_args()
     rows = []
-    for name, (args, batch, metric) in experiments(options.epochs).items():
+    chosen = options.experiments.split(",")
+    for name, (args, batch, metric) in experiments(options.epochs, options.confu_epochs).items():
+        if name not in chosen:
+            continue
         values: dict[str, list[float]] = {mode: [] for mode in MODES}
-        for seed in range(options.seeds):
+        for seed in range(options.confu_seeds if name == "confu" else options.seeds):
             for mode, (size, extra) in MODES.items():
                 size = size.format(batch=batch, half=batch // 2)
                 metrics, wall = run([*args, "--data.batch_size", size, "--seed", str(seed), *extra],
