@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-import torch
 from rich.progress import Progress
 
 from polymodal.bench.balance import cached_or_run
 from polymodal.bench.report import Row, aggregate, failures_markdown, format_markdown, write_csv
 from polymodal.bench.sleep_runs import EVALUATION_FILE, SleepProtocol, run_sleep_model
+from polymodal.eval.sleep_eval import load_results
 from polymodal.data.sleep.augment import training_corruptions
 from polymodal.data.sleep.prepare import prepare_cache
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
@@ -129,29 +129,29 @@ def write_sleep_report(rows: Sequence[Row], out: Path, conditions: Sequence[str]
 def sleep_figures(rows: Sequence[Row], out: Path) -> dict[str, Path]:
     """κ versus noise (every model, first seed), confusion matrices under ``both``, CoRe-Sleep hypnograms."""
     paths: dict[str, Path] = {}
-    evaluations = {r["model"]: torch.load(run_dir_of(out, r["model"], r["seed"]) / EVALUATION_FILE, weights_only=False)
+    evaluations = {r["model"]: load_results(run_dir_of(out, r["model"], r["seed"]) / EVALUATION_FILE)
                    for r in rows if r.get("status") == "ok" and r["seed"] == min(x["seed"] for x in rows)}
     panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
     clean: dict[str, float] = {}
-    for model, saved in evaluations.items():
-        results = saved["results"]
+    for model, (results, extra) in evaluations.items():
         for modality, points in noise_curves(results, ("eeg", "eog")).items():
-            if modality in saved["modalities"]:
+            if modality in extra["modalities"]:
                 panels.setdefault(modality, {})[model] = points
         clean.update({model: r.metrics["kappa"] for r in results if r.name == "both"})
         both = [r for r in results if r.name == "both"]
         if both:
             paths[f"confusion_{model}"] = out / f"confusion_{model}_both.png"
-            plot_confusion(both[0].confusion, saved["class_names"], paths[f"confusion_{model}"],
+            plot_confusion(both[0].confusion, extra["class_names"], paths[f"confusion_{model}"],
                            f"{model}, both: κ {both[0].metrics['kappa']:.3f}")
     if panels:
         paths["kappa_vs_noise"] = out / "kappa_vs_noise.png"
         plot_kappa_vs_noise(panels, paths["kappa_vs_noise"], clean)
     if "core" in evaluations:
-        both = [r for r in evaluations["core"]["results"] if r.name == "both"]
+        results, extra = evaluations["core"]
+        both = [r for r in results if r.name == "both"]
         for night in (both[0].nights[:2] if both else []):
             paths[f"hypnogram_{night.night_id}"] = out / f"hypnogram_core_{night.night_id}.png"
-            plot_hypnogram(night, evaluations["core"]["class_names"], paths[f"hypnogram_{night.night_id}"],
+            plot_hypnogram(night, extra["class_names"], paths[f"hypnogram_{night.night_id}"],
                            f"CoRe-Sleep: {night.night_id}")
     return paths
 

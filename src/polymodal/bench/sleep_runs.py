@@ -24,10 +24,16 @@ from lightning.pytorch.callbacks import Callback
 from polymodal.bench.protocol import bench_trainer
 from polymodal.data.sleep.datamodule import SleepDataModule
 from polymodal.eval.robustness import parse_conditions
-from polymodal.eval.sleep_eval import ConditionResult, applicable, evaluate_condition, held_out_windows
+from polymodal.eval.sleep_eval import (
+    ConditionResult,
+    applicable,
+    evaluate_condition,
+    held_out_windows,
+    save_results,
+)
 from polymodal.tasks.sleep import SleepTask
 
-EVALUATION_FILE = "evaluation.pt"
+EVALUATION_FILE = "evaluation.json"
 UNIMODAL_MODELS = ("eeg", "eog")
 
 
@@ -125,8 +131,8 @@ def run_sleep_model(cache: Path, model: str, conditions: list[str], protocol: Sl
         evaluate_condition(task, base, condition, protocol.batch_size, seed)
         for condition in applicable(parse_conditions(conditions, base.modalities), task.model.modalities)
     ]
-    torch.save({"results": results, "class_names": list(task.data_info.class_names),
-                "modalities": list(task.model.modalities)}, run_dir / EVALUATION_FILE)
+    save_results(results, {"class_names": list(task.data_info.class_names),
+                           "modalities": list(task.model.modalities)}, run_dir / EVALUATION_FILE)
     for result in results:
         row.update({f"{result.name}/{k}": round(result.metrics[k], 4) for k in ("kappa", "acc", "f1_macro")})
     return row

@@ -16,8 +16,11 @@ and ``test/<condition>/epochs``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -60,6 +63,26 @@ class ConditionResult:
     metrics: dict[str, float]
     confusion: np.ndarray
     nights: list[NightPrediction]
+
+
+def save_results(results: Sequence[ConditionResult], extra: dict[str, Any], path: Path) -> None:
+    """Write condition results (and JSON-able ``extra`` fields) as plain JSON: nothing executable to load."""
+    payload = {**extra, "results": [
+        {"name": r.name, "metrics": r.metrics, "confusion": r.confusion.tolist(),
+         "nights": [{"night_id": n.night_id, "target": n.target.tolist(), "predicted": n.predicted.tolist()}
+                    for n in r.nights]}
+        for r in results]}
+    path.write_text(json.dumps(payload))
+
+
+def load_results(path: Path) -> tuple[list[ConditionResult], dict[str, Any]]:
+    """The results and extra fields written by :func:`save_results`."""
+    payload = json.loads(path.read_text())
+    results = [ConditionResult(r["name"], r["metrics"], np.asarray(r["confusion"]),
+                               [NightPrediction(n["night_id"], np.asarray(n["target"], dtype=np.int64),
+                                                np.asarray(n["predicted"], dtype=np.int64)) for n in r["nights"]])
+               for r in payload.pop("results")]
+    return results, payload
 
 
 def pooled_metrics(predicted: Tensor, target: Tensor, class_names: Sequence[str]) -> dict[str, float]:
