@@ -8,6 +8,12 @@
 ``xor``                       :class:`XorTriplesDataModule` (contrastive: m2 = m0 XOR m1 with prob. p̂)
 ``latin-square``              :class:`LatinSquareDataModule` (contrastive: m2 = T[m0, m1], Q symbols)
 ``redundant``                 :class:`RedundantTriplesDataModule` (contrastive: one symbol in all three)
+``cremad``                    :class:`CremadDataModule` (prepared CREMA-D: audio + video)
+``ave``                       :class:`AVEDataModule` (prepared AVE: audio + video)
+``kinetics-sounds``           :class:`KineticsSoundsDataModule` (prepared Kinetics-Sounds: audio + video)
+``ucf101``                    :class:`UCF101DataModule` (prepared UCF101: audio + rgb, optional flow)
+``mosei``, ``mosi``           :class:`AffectDataModule` (MultiBench pickles: text + audio + video)
+``avmnist``                   :class:`AVMnistDataModule` (MultiBench .npy: image + audio)
 ============================  ===========================================================
 """
 
@@ -18,6 +24,14 @@ from collections.abc import Callable
 from functools import partial
 
 from polymodal.data.basicmotions import BasicMotionsDataModule
+from polymodal.data.benchmarks.av_datamodules import (
+    AVEDataModule,
+    CremadDataModule,
+    KineticsSoundsDataModule,
+    UCF101DataModule,
+)
+from polymodal.data.benchmarks.avmnist import AVMnistDataModule
+from polymodal.data.benchmarks.multibench_affect import AffectDataModule
 from polymodal.data.contrastive_synthetic import LatinSquareDataModule, RedundantTriplesDataModule, XorTriplesDataModule
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.mfeat import MfeatDataModule
@@ -34,6 +48,13 @@ DATASETS.register("basicmotions")(BasicMotionsDataModule)
 DATASETS.register("xor")(XorTriplesDataModule)
 DATASETS.register("latin-square")(LatinSquareDataModule)
 DATASETS.register("redundant")(RedundantTriplesDataModule)
+DATASETS.register("cremad")(CremadDataModule)
+DATASETS.register("ave")(AVEDataModule)
+DATASETS.register("kinetics-sounds")(KineticsSoundsDataModule)
+DATASETS.register("ucf101")(UCF101DataModule)
+DATASETS.register("mosei")(partial(AffectDataModule, name="mosei"))
+DATASETS.register("mosi")(partial(AffectDataModule, name="mosi"))
+DATASETS.register("avmnist")(AVMnistDataModule)
 
 
 def build_datamodule(name: str, **options) -> MultimodalDataModule:
