@@ -31,13 +31,14 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from polymodal.data.benchmarks.frames import SAMPLINGS, frames_to_input, sample_frames
-from polymodal.data.benchmarks.prepare import CLIPS_DIR, MANIFEST_FILE
 from polymodal.data.contract import Item
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.sleep.datamodule import split_by_subject
 from polymodal.data.stratify import stratified_split
 from polymodal.errors import PolymodalError
 
+CLIPS_DIR = "clips"
+MANIFEST_FILE = "manifest.json"
 SPEAKER_SPLIT = "speaker"
 SPEAKER_HELD_OUT = 0.1
 """Share of speakers in each of the test and validation parts of the speaker split."""
@@ -56,6 +57,12 @@ def read_manifest(root: Path, dataset: str) -> dict:
     if manifest.get("dataset") != dataset:
         raise PolymodalError(f"{path}: prepared for {manifest.get('dataset')!r}, not {dataset!r}")
     return manifest
+
+
+def has_array(path: Path, key: str) -> bool:
+    """Whether the ``.npz`` at ``path`` holds array ``key`` (reads only the archive's index)."""
+    with np.load(path, allow_pickle=False) as data:
+        return key in data.files
 
 
 class ClipDataset(Dataset):
@@ -176,7 +183,7 @@ class ClipDataModule(MultimodalDataModule):
 
     def available_modalities(self) -> tuple[str, ...]:
         clip = next(iter(self.manifest["clips"]), None)
-        flow = clip is not None and "flow" in np.load(self.root / CLIPS_DIR / f"{clip}.npz").files
+        flow = clip is not None and has_array(self.root / CLIPS_DIR / f"{clip}.npz", "flow")
         return ("audio", self.video_name) + (("flow",) if flow else ())
 
     def split_names(self, clips: dict[str, dict]) -> dict[str, list[str]]:

@@ -34,13 +34,12 @@ from tqdm.auto import tqdm
 
 from polymodal.data.audio import fix_length, log_spectrogram, read_wav
 from polymodal.data.benchmarks import ave, cremad, kinetics_sounds, ucf101
+from polymodal.data.benchmarks.clips import CLIPS_DIR, MANIFEST_FILE, has_array
 from polymodal.data.benchmarks.sources import ClipSource, Discovery, Problem, Recipe
 from polymodal.data.benchmarks.video import read_audio_track, read_frames
 from polymodal.data.sleep.cache import night_path, remove_partials, write_night
 from polymodal.errors import PolymodalError
 
-CLIPS_DIR = "clips"
-MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.json"
 SETTINGS_FILE = "prepare.json"
 
@@ -147,12 +146,6 @@ def _run(jobs: list, workers: int) -> Iterator[ClipResult]:
         yield from pool.imap_unordered(_prepare_one, jobs, chunksize=4)
 
 
-def has_audio(path: Path) -> bool:
-    """Whether a prepared clip holds a spectrogram (reads only the archive's index)."""
-    with np.load(path, allow_pickle=False) as data:
-        return "spectrogram" in data.files
-
-
 def prepare_release(name: str, src: str | Path, out: str | Path, jobs: int = 1, frame_size: int = 224,
                     flow: str | Path | None = None, progress: bool = True) -> PrepareReport:
     """Prepare release ``name`` from ``src`` into ``out``; writes ``manifest.json`` and ``report.json``.
@@ -185,7 +178,7 @@ def prepare_release(name: str, src: str | Path, out: str | Path, jobs: int = 1, 
     done = [s for s in found.items if night_path(clips_dir, s.clip_id).exists()]
     finished = {s.clip_id for s in done}
     todo = [(s, release.recipe, frame_size, clips_dir) for s in found.items if s.clip_id not in finished]
-    results = [ClipResult(s.clip_id, "cached", "", s.files(), has_audio(night_path(clips_dir, s.clip_id))) for s in done]
+    results = [ClipResult(s.clip_id, "cached", "", s.files(), has_array(night_path(clips_dir, s.clip_id), "spectrogram")) for s in done]
     results += [ClipResult(p.name, "skipped", p.reason, p.files) for p in found.problems]
     with tqdm(total=len(todo), desc=f"prepare {name}", unit="clip", disable=not progress) as bar:
         for result in _run(todo, jobs):
