@@ -53,3 +53,12 @@ def test_other_globals_and_garbage_are_refused(tmp_path):
         load_numpy_pickle(tmp_path / "junk.pkl")
     with pytest.raises(PolymodalError, match="no such file"):
         load_numpy_pickle(tmp_path / "absent.pkl")
+
+
+def test_numpy1_module_paths_load(tmp_path):
+    """MultiBench's pickles were written by numpy 1, which names numpy.core.multiarray."""
+    raw = pickle.dumps({"x": np.arange(4.0)}, protocol=2)
+    path = tmp_path / "old.pkl"
+    path.write_bytes(raw.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
+    assert b"numpy.core.multiarray" in path.read_bytes()
+    np.testing.assert_array_equal(load_numpy_pickle(path)["x"], np.arange(4.0))
