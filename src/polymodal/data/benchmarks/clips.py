@@ -9,7 +9,8 @@ augments them in training (random resized crop and flip) and normalizes them
 (or ``rgb``) ``[num_frames, 3, S, S]``; ``audio`` is the stored log
 spectrogram ``[1, F, T]``, optionally a window of ``audio_steps`` steps
 (random in training, centred in evaluation); ``flow`` ``[num_frames, 2, S, S]``
-in ``[-1, 1]``.
+in ``[-1, 1]`` (u, v; 128 is no motion), only resized: flow gets no crops or
+flips, whose sign handling the reference loaders do not specify.
 
 Splits come from the manifest (a release's own lists) or, for datasets with
 speakers, a seeded speaker-held-out split; a split without a validation part
