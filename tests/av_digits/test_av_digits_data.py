@@ -79,6 +79,7 @@ def test_energy_removal_keeps_the_requested_share_of_variance():
 
 def test_seeded_and_degraded_builds(fsdd_root):
     def first_batch(**options):
+        torch.manual_seed(0)  # augmentation draws from the global generator, as seeded by --seed
         data = AvDigitsDataModule(root=str(fsdd_root), seed=3, augment_shift=0.05, augment_snr_db=10, **SMALL,
                                   **options)
         return next(iter(data.train_dataloader()))
@@ -121,3 +122,24 @@ def test_dataset_specs_and_the_hard_variant():
     assert parse_dataset_spec("mfeat:kar+mor") == ("mfeat", ["kar", "mor"])
     hard = build_datamodule("av-digits:hard")
     assert (hard.image_energy, hard.audio_snr_db) != (1.0, None)
+
+
+def test_wave_cache_is_reused(fsdd_root, tmp_path):
+    options = {"root": str(fsdd_root), "cache_dir": str(tmp_path), "max_per_class": 1, **SMALL}
+    first = AvDigitsDataModule(**options).splits["train"].waves
+    (cached,) = tmp_path.glob("fsdd-waves-*.npz")
+    with np.load(cached, allow_pickle=False) as stored:
+        assert stored["waves"].shape == (30, 2000)
+    assert torch.equal(AvDigitsDataModule(**options).splits["train"].waves, first)
+
+
+def test_caption_tokens_through_the_transformer_encoder(fsdd_root):
+    from polymodal.models.contrastive import ContrastiveModel
+
+    data = AvDigitsDataModule(root=str(fsdd_root), modalities=["audio", "image", "caption"], max_per_class=1, **SMALL)
+    model = ContrastiveModel.from_info(
+        data.info, encoder={"audio": "resnet18", "image": "resnet18", "caption": "transformer"},
+        encoder_options={"audio": {"width": 2}, "image": {"width": 2},
+                         "caption": {"d_model": 8, "num_heads": 2, "num_layers": 1}}, embed_dim=4)
+    batch = next(iter(data.val_dataloader()))
+    assert model.encoders["caption"](batch["inputs"]["caption"]).shape == (10, 8)

@@ -39,7 +39,7 @@ from polymodal.data.captions import digit_captions
 from polymodal.data.contract import Batch, Item
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.digit_images import image_pools, pair_by_class, remove_energy, within_class_rank
-from polymodal.data.fsdd import SAMPLE_RATE, fsdd_root, held_out_for_test, list_recordings, read_waves
+from polymodal.data.fsdd import SAMPLE_RATE, fsdd_root, held_out_for_test, list_recordings, load_waves
 from polymodal.data.stratify import stratified_split
 from polymodal.errors import PolymodalError
 
@@ -55,11 +55,12 @@ class Augmentation:
     max_shift: int = 0
     snr_db: float | None = None
 
-    def __call__(self, waves: Tensor, generator: torch.Generator) -> Tensor:
+    def __call__(self, waves: Tensor) -> Tensor:
+        """Draws from torch's global generator: seeded by ``--seed``, and per DataLoader worker."""
         if self.max_shift:
-            waves = time_shift(waves, self.max_shift, generator)
+            waves = time_shift(waves, self.max_shift)
         if self.snr_db is not None:
-            waves = add_noise(waves, self.snr_db, generator)
+            waves = add_noise(waves, self.snr_db)
         return waves
 
 
@@ -74,19 +75,17 @@ class AvDigitsDataset(Dataset):
         front_end: the spectrogram recipe.
         audio_stats: ``(mean, std)`` of the training spectrograms (scalar z-scoring).
         augmentation: applied to the waves of every fetched batch (training split), or None.
-        seed: seeds the augmentation's generator.
     """
 
     def __init__(self, waves: Tensor, images: Tensor, digits: np.ndarray, modalities: tuple[str, ...],
                  front_end: FrontEnd, audio_stats: tuple[float, float], augmentation: Augmentation | None = None,
-                 seed: int = 0, source: str = "av-digits") -> None:
+                 source: str = "av-digits") -> None:
         self.waves, self.images = waves, images
         self.targets = torch.as_tensor(digits, dtype=torch.long)
         self.captions = torch.from_numpy(digit_captions(digits)[1]) if "caption" in modalities else None
         self.modalities = modalities
         self.front_end, self.audio_stats = front_end, audio_stats
         self.augmentation = augmentation
-        self.generator = torch.Generator().manual_seed(seed)
         self.source = source
         self.class_names = CLASS_NAMES
 
@@ -96,7 +95,7 @@ class AvDigitsDataset(Dataset):
     def spectrograms(self, index: Tensor) -> Tensor:
         waves = self.waves[index]
         if self.augmentation is not None:
-            waves = self.augmentation(waves, self.generator)
+            waves = self.augmentation(waves)
         mean, std = self.audio_stats
         return (self.front_end(waves) - mean) / std
 
@@ -118,7 +117,10 @@ class AvDigitsDataset(Dataset):
                 for key, value in batch.items()}
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        return {m: tuple(v.shape) for m, v in self[0]["inputs"].items()}
+        shapes = {"audio": self.front_end.shape, "image": tuple(self.images.shape[1:])}
+        if self.captions is not None:
+            shapes["caption"] = tuple(self.captions.shape[1:])
+        return {m: shapes[m] for m in self.modalities}
 
     def num_classes(self) -> int:
         return len(CLASS_NAMES)
@@ -144,10 +146,12 @@ class AvDigitsDataModule(MultimodalDataModule):
         audio_snr_db: white noise added to every recording at this SNR (None: none).
         augment_shift: training-time random circular shift, at most this many seconds.
         augment_snr_db: training-time white noise at this SNR (None: none).
+        cache_dir: keep the decoded waves in an ``.npz`` there (None: read the WAVs every time).
         batch_size: samples per batch.
         num_workers: DataLoader worker processes.
         modalities: among ``audio``, ``image``, ``caption`` (default ``[audio, image]``).
-        seed: fixes the validation split, image pools and pairing, degradations and augmentation.
+        seed: fixes the validation split, image pools and pairing, and the degradations
+            (augmentation draws from torch's generator, which `--seed` seeds).
     """
 
     def __init__(
@@ -166,6 +170,7 @@ class AvDigitsDataModule(MultimodalDataModule):
         audio_snr_db: float | None = None,
         augment_shift: float = 0.0,
         augment_snr_db: float | None = None,
+        cache_dir: str | None = None,
         batch_size: int = 32,
         num_workers: int = 0,
         modalities: list[str] | None = None,
@@ -183,6 +188,7 @@ class AvDigitsDataModule(MultimodalDataModule):
         self.held_out_share, self.max_per_class = val_fraction, max_per_class
         self.front_end = FrontEnd(SAMPLE_RATE, seconds, features, n_fft, hop, n_mels)
         self.image_energy, self.audio_snr_db = image_energy, audio_snr_db
+        self.cache_dir = cache_dir
         self.augmentation = Augmentation(int(round(augment_shift * SAMPLE_RATE)), augment_snr_db)
 
     def describe(self) -> str:
@@ -214,8 +220,9 @@ class AvDigitsDataModule(MultimodalDataModule):
         images = np.concatenate([pools[split][0][paired[split]] for split in parts])
         images = remove_energy(images, pools["train"][0], self.image_energy)
         images = dict(zip(parts, np.split(images, np.cumsum([len(i) for i in parts.values()])[:-1]), strict=True))
-        waves = {split: torch.from_numpy(read_waves(recordings.select(index), self.front_end.seconds))
-                 for split, index in parts.items()}
+        used = recordings.select(np.concatenate(list(parts.values())))
+        waves = torch.from_numpy(load_waves(used, self.front_end.seconds, self.cache_dir))
+        waves = dict(zip(parts, waves.split([len(index) for index in parts.values()]), strict=True))
         if self.audio_snr_db is not None:
             generator = torch.Generator().manual_seed(self.seed)
             waves = {split: add_noise(w, self.audio_snr_db, generator) for split, w in waves.items()}
@@ -223,7 +230,7 @@ class AvDigitsDataModule(MultimodalDataModule):
         return {
             split: AvDigitsDataset(waves[split], torch.from_numpy(images[split]), recordings.digits[index],
                                    tuple(self.requested_modalities), self.front_end, stats,
-                                   self.augmentation if split == "train" else None, self.seed, f"av-digits {split}")
+                                   self.augmentation if split == "train" else None, f"av-digits {split}")
             for split, index in parts.items()
         }
 

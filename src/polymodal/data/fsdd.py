@@ -7,6 +7,10 @@ takes. Its README's official split puts takes 0–4 of every speaker and digit
 in the test set and takes 5–49 in the training set; holding out whole
 speakers is the harder alternative.
 
+Waves can be cached once per set of recordings (``cache_dir``): an
+``.npz`` named by a digest of the file names, sizes, modification times and
+the clip length, so a changed folder or length is read afresh.
+
 The data folder is ``--data.root`` (the folder holding ``recordings/``) or,
 when that is not given, ``$POLYMODAL_DATA/fsdd``. ``polymodal data download
 fsdd --to DIR`` fetches it (see :mod:`polymodal.data.download`).
@@ -14,6 +18,7 @@ fsdd --to DIR`` fetches it (see :mod:`polymodal.data.download`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -22,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from polymodal.data.audio import fix_length, read_wav
+from polymodal.data.feature_cache import cached_arrays
 from polymodal.errors import PolymodalError
 
 DATA_ENV = "POLYMODAL_DATA"
@@ -97,3 +103,14 @@ def read_waves(recordings: Recordings, seconds: float) -> np.ndarray:
     for row, path in zip(waves, recordings.paths, strict=True):
         row[:] = fix_length(read_wav(path, SAMPLE_RATE), length)
     return waves
+
+
+def load_waves(recordings: Recordings, seconds: float, cache_dir: str | Path | None = None) -> np.ndarray:
+    """:func:`read_waves`, through an ``.npz`` cache in ``cache_dir`` when one is given."""
+    if cache_dir is None:
+        return read_waves(recordings, seconds)
+    lines = [f"seconds {seconds!r} rate {SAMPLE_RATE}"]
+    lines += [f"{p.resolve()} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in recordings.paths]
+    recipe = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    path = Path(cache_dir).expanduser() / f"fsdd-waves-{recipe[:16]}.npz"
+    return cached_arrays(path, recipe, lambda: {"waves": read_waves(recordings, seconds)})["waves"]
