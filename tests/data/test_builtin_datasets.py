@@ -8,7 +8,7 @@ from polymodal.errors import PolymodalError, UnknownNameError
 
 
 def test_registry_names_and_types():
-    assert DATASETS.names() == ["basicmotions", "latin-square", "mfeat", "redundant", "synthetic-imbalance",
+    assert DATASETS.names() == ["av-digits", "av-digits:hard", "basicmotions", "latin-square", "mfeat", "redundant", "synthetic-imbalance",
                                 "synthetic-pid", "xor"]
     imbalance = build_datamodule("synthetic-imbalance", num_train=20, bayes_samples=100)
     pid = build_datamodule("synthetic-pid", num_train=20, bayes_samples=100)
