@@ -1,7 +1,7 @@
 """The ``polymodal`` command.
 
 Subcommands: ``fit``, ``validate``, ``test`` (Lightning CLI, see
-:mod:`polymodal.runner`), ``bench SUITE``, ``sleep prepare`` and ``data prepare``. A user error
+:mod:`polymodal.runner`), ``bench SUITE``, ``sleep prepare``, ``data prepare`` and ``data download``. A user error
 (:class:`~polymodal.errors.PolymodalError`) is printed as one line and exits
 with status 2, without a traceback.
 """
@@ -23,7 +23,8 @@ USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep,data} ...
   demo      the README's demo: balancing methods on UCI Multiple Features
   bench     run a benchmark suite: polymodal bench {balance,contrastive,sleep} --help
   sleep     polysomnography tools: polymodal sleep {prepare,synth} --help
-  data      benchmark releases: polymodal data prepare {cremad,ave,kinetics-sounds,ucf101} SRC --out DIR
+  data      dataset tools: polymodal data prepare {cremad,ave,kinetics-sounds,ucf101} SRC --out DIR;
+            polymodal data download fsdd --to DIR
 """
 
 
@@ -53,7 +54,7 @@ def dispatch(argv: Sequence[str]) -> int:
 
         return sleep_main(rest)
     elif command == "data":
-        from polymodal.data.benchmarks.cli import data_main
+        from polymodal.data.cli import data_main
 
         return data_main(rest)
     else:

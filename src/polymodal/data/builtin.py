@@ -14,6 +14,8 @@
 ``ucf101``                    :class:`UCF101DataModule` (prepared UCF101: audio + rgb, optional flow)
 ``mosei``, ``mosi``           :class:`AffectDataModule` (MultiBench pickles: text + audio + video)
 ``avmnist``                   :class:`AVMnistDataModule` (MultiBench .npy: image + audio)
+``av-digits``                 :class:`AvDigitsDataModule` (spoken FSDD digits + handwritten digits, [+ captions])
+``av-digits:hard``            the same with AV-MNIST's image weakening: 75 % of the image energy removed by PCA
 ============================  ===========================================================
 """
 
@@ -23,6 +25,7 @@ import inspect
 from collections.abc import Callable
 from functools import partial
 
+from polymodal.data.av_digits import AvDigitsDataModule
 from polymodal.data.basicmotions import BasicMotionsDataModule
 from polymodal.data.benchmarks.av_datamodules import (
     AVEDataModule,
@@ -55,6 +58,22 @@ DATASETS.register("ucf101")(UCF101DataModule)
 DATASETS.register("mosei")(partial(AffectDataModule, name="mosei"))
 DATASETS.register("mosi")(partial(AffectDataModule, name="mosi"))
 DATASETS.register("avmnist")(AVMnistDataModule)
+DATASETS.register("av-digits")(AvDigitsDataModule)
+DATASETS.register("av-digits:hard")(partial(AvDigitsDataModule, image_energy=0.25))
+
+
+def parse_dataset_spec(text: str) -> tuple[str, list[str] | None]:
+    """``NAME`` or ``NAME:m1+m2`` → ``(NAME, [m1, m2])`` (modalities None when not given).
+
+    A registered name may itself hold a colon — a named variant such as
+    ``av-digits:hard`` — so a registered full text is a name, and otherwise
+    the text after the last colon is the modality selection
+    (``av-digits:hard:audio+image`` works too).
+    """
+    if text in DATASETS or ":" not in text:
+        return text, None
+    name, views = text.rsplit(":", 1)
+    return name, views.split("+")
 
 
 def build_datamodule(name: str, **options) -> MultimodalDataModule:

@@ -1,4 +1,4 @@
-"""``polymodal data prepare NAME SRC --out DIR``: prepare a raw audio-visual release.
+"""``polymodal data prepare NAME SRC --out DIR``: prepare a raw audio-visual release (see :mod:`polymodal.data.cli`).
 
 ::
 
@@ -20,9 +20,8 @@ from rich.table import Table
 from polymodal.data.benchmarks.prepare import REPORT_FILE, RELEASES, PrepareReport, prepare_release
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polymodal data", description="Benchmark datasets in their published layouts.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_prepare_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``prepare`` subcommand of ``polymodal data``."""
     prepare = commands.add_parser("prepare", help="prepare a raw audio-visual release into model-ready clips")
     prepare.add_argument("name", choices=sorted(RELEASES))
     prepare.add_argument("src", type=Path, help="the release folder, in its published layout")
@@ -30,12 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
     prepare.add_argument("--frame-size", type=int, default=224, help="side of the stored square frames")
     prepare.add_argument("--flow", type=Path, help="optical-flow frames u/<video>/*.jpg, v/<video>/*.jpg (ucf101)")
-    return parser
 
 
-def data_main(argv: list[str]) -> int:
-    """Run ``polymodal data`` with ``argv`` (without the ``data`` word); returns the exit status."""
-    args = build_parser().parse_args(argv)
+def run_prepare(args: argparse.Namespace) -> int:
+    """Prepare the release and print the report; the exit status is 1 when no clip is ready."""
     report = prepare_release(args.name, args.src, args.out, jobs=args.jobs, frame_size=args.frame_size, flow=args.flow)
     print_report(Console(), report, args.out)
     return 0 if report.with_status("prepared") or report.with_status("cached") else 1
