@@ -15,6 +15,7 @@ DataLoader takes to build that batch::
 
     python benchmarks/paper_datasets.py prepare --clips 300 --jobs 1 2 --work /tmp/paper_bench
     python benchmarks/paper_datasets.py step --work /tmp/paper_bench --batch 32 --steps 4
+    python benchmarks/paper_datasets.py load --work /tmp/paper_bench --threads 2
 """
 
 from __future__ import annotations
@@ -136,6 +137,21 @@ def run_step(args: argparse.Namespace) -> None:
           f"median after the first: {np.median(times[1:]):.2f} s wall, {np.median(cpu[1:]):.2f} s CPU (all threads)")
 
 
+def run_load(args: argparse.Namespace) -> None:
+    """Time building training items (crops, flips, normalization) in this process."""
+    import torch
+
+    from polymodal.data.benchmarks.av_datamodules import CremadDataModule
+
+    torch.set_num_threads(args.threads)
+    train = CremadDataModule(str(args.work / "prepared-jobs1"), split="speaker", seed=109).splits["train"]
+    start, cpu = time.perf_counter(), time.process_time()
+    for index in range(args.items):
+        train[index]
+    wall, cpu = (time.perf_counter() - start) / args.items, (time.process_time() - cpu) / args.items
+    print(f"{args.threads} torch threads: {wall * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU per training clip")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["_prepare"]:
         timed_prepare(sys.argv[2], sys.argv[3], int(sys.argv[4]))
@@ -150,8 +166,12 @@ def main() -> None:
     step.add_argument("--work", type=Path, required=True)
     step.add_argument("--batch", type=int, default=32)
     step.add_argument("--steps", type=int, default=4)
+    load = commands.add_parser("load")
+    load.add_argument("--work", type=Path, required=True)
+    load.add_argument("--items", type=int, default=64)
+    load.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    run_prepare(args) if args.command == "prepare" else run_step(args)
+    {"prepare": run_prepare, "step": run_step, "load": run_load}[args.command](args)
 
 
 if __name__ == "__main__":

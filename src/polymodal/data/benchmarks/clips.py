@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from polymodal.data.benchmarks.frames import SAMPLINGS, frames_to_input, sample_frames
+from polymodal.data.benchmarks.frames import SAMPLINGS, frames_to_input, resize_frames, sample_frames
 from polymodal.data.contract import Item
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.sleep.datamodule import split_by_subject
@@ -117,9 +117,8 @@ class ClipDataset(Dataset):
         if self.video_name in self.modalities:
             inputs[self.video_name] = frames_to_input(clip["frames"][chosen], self.frame_size, self.train)
         if "flow" in self.modalities:
-            flow = torch.from_numpy(clip["flow"][chosen]).float().div_(127.5).sub_(1.0)
-            inputs["flow"] = torch.nn.functional.interpolate(flow, size=(self.frame_size, self.frame_size),
-                                                             mode="bilinear", align_corners=False)
+            flow = np.stack([resize_frames(plane, self.frame_size) for plane in clip["flow"][chosen].transpose(1, 0, 2, 3)], 1)
+            inputs["flow"] = torch.from_numpy(flow.astype(np.float32) / 127.5 - 1.0)
         return {"inputs": inputs, "target": torch.tensor(self.labels[index])}
 
     def shapes(self) -> dict[str, tuple[int, ...]]:

@@ -7,8 +7,8 @@ frames (``seg * i``) for evaluation; MLB / MCR (``CREMAD_Dataset.py``) take
 the first ones. Training frames get ``RandomResizedCrop(224)`` (scale
 0.08-1, aspect ratio 3/4-4/3, each frame its own crop) and a horizontal flip,
 evaluation frames are only resized; both are normalized with the ImageNet
-mean and std. Written on torch (no torchvision), vectorized over the frames
-of a clip where the crops allow.
+mean and std. Written on PIL and numpy (no torchvision); the random draws
+come from torch's global generator, so seeded runs repeat.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from PIL import Image
 from torch import Tensor
 
 from polymodal.errors import PolymodalError
 
 SAMPLINGS = ("random", "uniform", "first")
-IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 CROP_SCALE = (0.08, 1.0)
 CROP_RATIO = (3 / 4, 4 / 3)
 
@@ -62,17 +62,34 @@ def crop_box(height: int, width: int) -> tuple[int, int, int, int]:
     return (height - side) // 2, (width - side) // 2, side, side
 
 
+def _resized(image: Image.Image, size: int) -> np.ndarray:
+    return np.asarray(image.resize((size, size), Image.BILINEAR))
+
+
+def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
+    """uint8 frames ``[F, H, W]`` or ``[F, H, W, 3]`` resized to ``[F, size, size(, 3)]`` (bilinear, antialiased)."""
+    if frames.shape[1:3] == (size, size):
+        return frames
+    return np.stack([_resized(Image.fromarray(frame), size) for frame in frames])
+
+
 def frames_to_input(frames: np.ndarray, size: int, train: bool) -> Tensor:
-    """uint8 frames ``[F, H, W, 3]`` → normalized float ``[F, 3, size, size]`` (augmented when ``train``)."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)
+    """uint8 frames ``[F, H, W, 3]`` → normalized float ``[F, 3, size, size]`` (augmented when ``train``).
+
+    Crops and resizing work on PIL images, as the reference loaders'
+    torchvision transforms do; the per-item work stays single-threaded
+    (torch's intra-op threads cost more than they save on tensors this small).
+    """
     if train:
-        crops = []
-        for frame in x:
-            top, left, h, w = crop_box(*frame.shape[-2:])
-            crop = F.interpolate(frame[None, :, top:top + h, left:left + w], size=(size, size), mode="bilinear",
-                                 align_corners=False, antialias=True)
-            crops.append(crop.flip(-1) if bool(torch.rand(()) < 0.5) else crop)
-        x = torch.cat(crops)
-    elif x.shape[-2:] != (size, size):
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return (x - IMAGENET_MEAN) / IMAGENET_STD
+        images = []
+        for frame in frames:
+            top, left, h, w = crop_box(*frame.shape[:2])
+            image = Image.fromarray(frame).crop((left, top, left + w, top + h))
+            if bool(torch.rand(()) < 0.5):
+                image = image.transpose(Image.FLIP_LEFT_RIGHT)
+            images.append(_resized(image, size))
+        frames = np.stack(images)
+    else:
+        frames = resize_frames(frames, size)
+    x = (frames.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
