@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from polymodal.data.audio import fix_length, log_spectrogram, read_wav
 from polymodal.data.benchmarks import ave, cremad, kinetics_sounds, ucf101
 from polymodal.data.benchmarks.clips import CLIPS_DIR, MANIFEST_FILE, has_array
+from polymodal.data.benchmarks.frames import resize_frames
 from polymodal.data.benchmarks.sources import ClipSource, Discovery, Problem, Recipe
 from polymodal.data.benchmarks.video import read_audio_track, read_frames
 from polymodal.data.sleep.cache import night_path, remove_partials, write_night
@@ -102,10 +103,10 @@ def read_flow(flow: tuple[Path, Path], indices: np.ndarray, size: int) -> np.nda
         for index in np.minimum(indices, len(files) - 1):
             try:
                 with Image.open(files[index]) as image:
-                    images.append(np.asarray(image.convert("L").resize((size, size), Image.BILINEAR)))
+                    images.append(np.asarray(image.convert("L")))
             except OSError as err:
                 raise PolymodalError(f"{files[index]}: unreadable flow frame ({err})") from None
-        planes.append(np.stack(images))
+        planes.append(resize_frames(np.stack(images), size))
     return np.stack(planes, axis=1)
 
 
