@@ -12,8 +12,8 @@ filters; Young et al., *The HTK Book*, Sec. 5.4), with no torchaudio.
 Everything works on one wave ``[N]`` or a batch ``[B, N]`` at once: the STFT
 is ``torch.stft`` (centred frames, zero padding, periodic Hann window — the
 librosa defaults), so a batch costs one call. The augmentations (a random
-circular time shift, white noise at an SNR) draw from a ``torch.Generator``
-so runs are reproducible.
+circular time shift, white noise at an SNR) draw from the ``torch.Generator``
+given, or torch's global one, so a seed makes runs reproducible.
 """
 
 from __future__ import annotations
