@@ -12,8 +12,8 @@ filters; Young et al., *The HTK Book*, Sec. 5.4), with no torchaudio.
 Everything works on one wave ``[N]`` or a batch ``[B, N]`` at once: the STFT
 is ``torch.stft`` (centred frames, zero padding, periodic Hann window — the
 librosa defaults), so a batch costs one call. The augmentations (a random
-circular time shift, white noise at an SNR) draw from a ``torch.Generator``
-so runs are reproducible.
+circular time shift, white noise at an SNR) draw from the ``torch.Generator``
+given, or torch's global one, so a seed makes runs reproducible.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def fix_length(wave: Array, length: int, pad: Literal["zeros", "tile"] = "zeros"
         raise PolymodalError(f"fix_length needs a non-empty wave and length >= 1, got {size} samples and {length}")
     if pad not in ("zeros", "tile"):
         raise PolymodalError(f"fix_length pad must be 'zeros' or 'tile', got {pad!r}")
+    if offset == 0 and size == length:
+        return wave
     index = np.arange(offset, offset + length)
     if pad == "tile":
         index %= size
@@ -91,8 +93,10 @@ def stft_magnitude(wave: Tensor, n_fft: int, hop: int, win_length: int | None = 
         raise PolymodalError("cannot take the spectrogram of an empty wave")
     win_length = win_length or n_fft
     window = torch.hann_window(win_length, dtype=wave.dtype, device=wave.device)
-    spectrum = torch.stft(wave, n_fft, hop_length=hop, win_length=win_length, window=window, center=True,
-                          pad_mode="constant", return_complex=True)
+    # centring by explicit zero padding: torch.stft's own pad_mode="constant" is ~3x slower on CPU
+    padded = torch.nn.functional.pad(wave, (n_fft // 2, n_fft // 2))
+    spectrum = torch.stft(padded, n_fft, hop_length=hop, win_length=win_length, window=window, center=False,
+                          return_complex=True)
     return spectrum.abs()
 
 
