@@ -134,7 +134,8 @@ def run_step(args: argparse.Namespace) -> None:
     print(f"threads {torch.get_num_threads()}, batch {args.batch}: audio {tuple(batch['inputs']['audio'].shape)}, "
           f"video {tuple(batch['inputs']['video'].shape)}; {params:.1f} M parameters")
     print(f"DataLoader batch: {load:.2f} s; training steps, wall (s): {', '.join(f'{t:.2f}' for t in times)}; "
-          f"median after the first: {np.median(times[1:]):.2f} s wall, {np.median(cpu[1:]):.2f} s CPU (all threads)")
+          f"median after the first: {np.median(times[1:]):.2f} s wall, {np.median(cpu[1:]):.2f} s CPU (all threads); "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
 
 
 def run_load(args: argparse.Namespace) -> None:
