@@ -1,7 +1,7 @@
 """The ``polymodal`` command.
 
 Subcommands: ``fit``, ``validate``, ``test`` (Lightning CLI, see
-:mod:`polymodal.runner`), ``bench SUITE`` and ``sleep prepare``. A user error
+:mod:`polymodal.runner`), ``bench SUITE``, ``sleep prepare``, ``data prepare`` and ``data download``. A user error
 (:class:`~polymodal.errors.PolymodalError`) is printed as one line and exits
 with status 2, without a traceback.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from polymodal.errors import PolymodalError
 
-USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep} ...
+USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep,data} ...
 
   fit       train a model (--config FILE, dotted overrides, short forms
             --method --fusion --encoder --task --objective --dataset
@@ -23,6 +23,8 @@ USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep} ...
   demo      the README's demo: balancing methods on UCI Multiple Features
   bench     run a benchmark suite: polymodal bench {balance,contrastive,sleep} --help
   sleep     polysomnography tools: polymodal sleep {prepare,synth} --help
+  data      dataset tools: polymodal data prepare {cremad,ave,kinetics-sounds,ucf101} SRC --out DIR;
+            polymodal data download fsdd --to DIR
 """
 
 
@@ -51,8 +53,12 @@ def dispatch(argv: Sequence[str]) -> int:
         from polymodal.data.sleep.cli import sleep_main
 
         return sleep_main(rest)
+    elif command == "data":
+        from polymodal.data.cli import data_main
+
+        return data_main(rest)
     else:
-        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, demo, bench, sleep")
+        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, demo, bench, sleep, data")
     return 0
 
 

@@ -91,14 +91,14 @@ def dataset_arguments(spec: str) -> list[str]:
     """``mfeat:kar+mor`` → ``--data <class path> --data.modalities [kar,mor]`` (plus preset options)."""
     from functools import partial
 
-    from polymodal.data.builtin import DATASETS
+    from polymodal.data.builtin import DATASETS, parse_dataset_spec
 
-    name, _, views = spec.partition(":")
+    name, modalities = parse_dataset_spec(spec)
     factory = DATASETS.get(name)
     cls = factory.func if isinstance(factory, partial) else factory
     args = ["--data", f"{cls.__module__}.{cls.__qualname__}"]
     for option, value in (factory.keywords if isinstance(factory, partial) else {}).items():
         args += [f"--data.{option}", str(value)]
-    if views:
-        args += ["--data.modalities", "[" + ",".join(views.split("+")) + "]"]
+    if modalities:
+        args += ["--data.modalities", "[" + ",".join(modalities) + "]"]
     return args

@@ -34,7 +34,7 @@ from polymodal.bench.contrastive_figure import xor_figure
 from polymodal.bench.datasets import DatasetSpec
 from polymodal.bench.protocol import bench_trainer
 from polymodal.bench.report import Row
-from polymodal.data.builtin import build_datamodule
+from polymodal.data.builtin import build_datamodule, parse_dataset_spec
 from polymodal.errors import PolymodalError
 from polymodal.eval.metrics import as_floats
 from polymodal.tasks.contrastive import ContrastiveTask
@@ -92,8 +92,7 @@ def bench_datasets(names: Sequence[str], xor_probabilities: Sequence[float],
     options raise at once, before any training."""
     out = []
     for text in names:
-        name, _, views = text.partition(":")
-        modalities = views.split("+") if views else None
+        name, modalities = parse_dataset_spec(text)
         options = dict(data_options.get(name, {}))
         if name != XOR:
             build_datamodule(name, modalities=modalities, **options)

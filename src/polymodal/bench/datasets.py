@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from polymodal.data.builtin import build_datamodule
+from polymodal.data.builtin import build_datamodule, parse_dataset_spec
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.npz import NpzDataModule
 
@@ -26,8 +26,7 @@ class DatasetSpec:
 
 
 def builtin_spec(text: str) -> DatasetSpec:
-    name, _, views = text.partition(":")
-    modalities = views.split("+") if views else None
+    name, modalities = parse_dataset_spec(text)
     build_datamodule(name)  # fail early on an unknown name
     return DatasetSpec(
         text,

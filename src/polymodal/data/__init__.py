@@ -1,5 +1,6 @@
 """Datasets and DataModules that follow the item contract."""
 
+from polymodal.data.av_digits import AvDigitsDataModule
 from polymodal.data.basicmotions import BasicMotionsDataModule
 from polymodal.data.builtin import DATASETS, build_datamodule
 from polymodal.data.contract import CLASSIFICATION, REGRESSION, Batch, DataInfo, Item, collate_items, presence
@@ -13,6 +14,7 @@ __all__ = [
     "DATASETS",
     "REGRESSION",
     "ArrayDataModule",
+    "AvDigitsDataModule",
     "BasicMotionsDataModule",
     "Batch",
     "DataInfo",

@@ -8,6 +8,14 @@
 ``xor``                       :class:`XorTriplesDataModule` (contrastive: m2 = m0 XOR m1 with prob. p̂)
 ``latin-square``              :class:`LatinSquareDataModule` (contrastive: m2 = T[m0, m1], Q symbols)
 ``redundant``                 :class:`RedundantTriplesDataModule` (contrastive: one symbol in all three)
+``cremad``                    :class:`CremadDataModule` (prepared CREMA-D: audio + video)
+``ave``                       :class:`AVEDataModule` (prepared AVE: audio + video)
+``kinetics-sounds``           :class:`KineticsSoundsDataModule` (prepared Kinetics-Sounds: audio + video)
+``ucf101``                    :class:`UCF101DataModule` (prepared UCF101: audio + rgb, optional flow)
+``mosei``, ``mosi``           :class:`AffectDataModule` (MultiBench pickles: text + audio + video)
+``avmnist``                   :class:`AVMnistDataModule` (MultiBench .npy: image + audio)
+``av-digits``                 :class:`AvDigitsDataModule` (spoken FSDD digits + handwritten digits, [+ captions])
+``av-digits:hard``            the same with AV-MNIST's image weakening: 75 % of the image energy removed by PCA
 ============================  ===========================================================
 """
 
@@ -17,7 +25,16 @@ import inspect
 from collections.abc import Callable
 from functools import partial
 
+from polymodal.data.av_digits import AvDigitsDataModule
 from polymodal.data.basicmotions import BasicMotionsDataModule
+from polymodal.data.benchmarks.av_datamodules import (
+    AVEDataModule,
+    CremadDataModule,
+    KineticsSoundsDataModule,
+    UCF101DataModule,
+)
+from polymodal.data.benchmarks.avmnist import AVMnistDataModule
+from polymodal.data.benchmarks.multibench_affect import AffectDataModule
 from polymodal.data.contrastive_synthetic import LatinSquareDataModule, RedundantTriplesDataModule, XorTriplesDataModule
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.data.mfeat import MfeatDataModule
@@ -34,6 +51,29 @@ DATASETS.register("basicmotions")(BasicMotionsDataModule)
 DATASETS.register("xor")(XorTriplesDataModule)
 DATASETS.register("latin-square")(LatinSquareDataModule)
 DATASETS.register("redundant")(RedundantTriplesDataModule)
+DATASETS.register("cremad")(CremadDataModule)
+DATASETS.register("ave")(AVEDataModule)
+DATASETS.register("kinetics-sounds")(KineticsSoundsDataModule)
+DATASETS.register("ucf101")(UCF101DataModule)
+DATASETS.register("mosei")(partial(AffectDataModule, name="mosei"))
+DATASETS.register("mosi")(partial(AffectDataModule, name="mosi"))
+DATASETS.register("avmnist")(AVMnistDataModule)
+DATASETS.register("av-digits")(AvDigitsDataModule)
+DATASETS.register("av-digits:hard")(partial(AvDigitsDataModule, image_energy=0.25))
+
+
+def parse_dataset_spec(text: str) -> tuple[str, list[str] | None]:
+    """``NAME`` or ``NAME:m1+m2`` → ``(NAME, [m1, m2])`` (modalities None when not given).
+
+    A registered name may itself hold a colon — a named variant such as
+    ``av-digits:hard`` — so a registered full text is a name, and otherwise
+    the text after the last colon is the modality selection
+    (``av-digits:hard:audio+image`` works too).
+    """
+    if text in DATASETS or ":" not in text:
+        return text, None
+    name, views = text.rsplit(":", 1)
+    return name, views.split("+")
 
 
 def build_datamodule(name: str, **options) -> MultimodalDataModule:
