@@ -16,9 +16,10 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
+
+from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
 
 from polymodal.cli_args import expand_short_forms, pop_option
 from polymodal.data.datamodule import MultimodalDataModule
@@ -53,10 +54,10 @@ class PolymodalCLI(LightningCLI):
         out = Path(self.config_init["out"])
         metric, mode = self.model.monitor
         callbacks = list(self.config_init["trainer"].get("callbacks") or [])
-        callbacks.append(ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor=metric,
+        callbacks.append(BestCheckpoint(dirpath=out / "checkpoints", filename="best", monitor=metric,
                                          mode=mode, save_last=True))
         if self.config_init["early_stopping"]:
-            callbacks.append(EarlyStopping(metric, mode=mode, patience=self.config_init["early_stopping"]))
+            callbacks.append(PatientEarlyStopping(metric, mode=mode, patience=self.config_init["early_stopping"]))
         kwargs.setdefault("logger", CSVLogger(out, name="", version=""))
         return super().instantiate_trainer(default_root_dir=str(out), callbacks=callbacks, **kwargs)
 

@@ -70,3 +70,18 @@ def test_pretrained_checkpoints_replace_the_stage_and_bad_values_raise(tmp_path)
     assert task._resolve_unimodal_stage() == 0
     with pytest.raises(PolymodalError, match="unimodal_epochs must be >= 0"):
         SupervisedTask(method="mcr", unimodal_epochs=-1, data_info=data().info)
+
+
+def test_selection_and_early_stopping_wait_for_the_method(tmp_path) -> None:
+    from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
+
+    task = SupervisedTask(method="mcr", method_options={"permutations": 2}, data_info=data().info,
+                          encoder_options={"hidden_dim": 8})
+    best = BestCheckpoint(dirpath=tmp_path, filename="best-{epoch}", monitor="val/acc", mode="max")
+    stop = PatientEarlyStopping("val/acc", mode="max", patience=1, min_delta=1.0)  # would stop after 2 epochs
+    trainer = L.Trainer(max_epochs=6, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                        callbacks=[best, stop])
+    trainer.fit(task, data())
+    assert task._stage_epochs == 3
+    assert trainer.current_epoch == 5  # patience counted from the method's first epoch: 3, 4 → stop after 5
+    assert int(best.best_model_path.split("epoch=")[1].split(".")[0]) >= 3  # never an epoch of the stage

@@ -15,8 +15,10 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import CSVLogger
+
+from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
 
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.eval.metrics import as_floats
@@ -69,8 +71,8 @@ def bench_trainer(task: L.LightningModule, run_dir: Path, max_epochs: int, accel
     early stopping on the same metric; logs go to ``run_dir/metrics.csv``.
     """
     metric, mode = task.monitor
-    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=metric, mode=mode)
-    stopping = [EarlyStopping(metric, mode=mode, patience=patience)] if patience is not None else []
+    checkpoint = BestCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=metric, mode=mode)
+    stopping = [PatientEarlyStopping(metric, mode=mode, patience=patience)] if patience is not None else []
     trainer = L.Trainer(
         max_epochs=max_epochs,
         accelerator=accelerator,

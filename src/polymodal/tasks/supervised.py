@@ -171,6 +171,11 @@ class SupervisedTask(PolymodalTask):
         """True during the unimodal first stage."""
         return self.current_epoch < self._stage_epochs
 
+    @property
+    def selecting(self) -> bool:
+        """Whether checkpoint selection and early stopping may look at this epoch (not in the first stage)."""
+        return not self.in_unimodal_stage
+
     def _resolve_unimodal_stage(self) -> int:
         """Epochs of the unimodal first stage for this fit."""
         epochs = self.hparams.unimodal_epochs
