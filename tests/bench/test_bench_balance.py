@@ -42,3 +42,18 @@ def test_bench_balance_table_failures_ensemble_and_resume(tmp_path) -> None:
     stamp = finished.stat().st_mtime_ns
     assert run_balance(args) == 0
     assert finished.stat().st_mtime_ns == stamp  # finished runs are skipped
+
+
+def test_pretrain_finetune_row_starts_from_the_seed_unimodal_runs(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    paths = {}
+    for split, n in (("train", 90), ("test", 40)):
+        y = rng.integers(0, 3, n)
+        paths[split] = tmp_path / f"{split}.npz"
+        np.savez(paths[split], a=rng.normal(size=(n, 4)) + y[:, None], b=rng.normal(size=(n, 3)), y=y)
+    out = tmp_path / "bench"
+    assert run_balance(["--data.train", str(paths["train"]), "--data.test", str(paths["test"]),
+                        "--methods", "pretrain_finetune", "--seeds", "1", "--max_epochs", "1",
+                        "--hidden_dim", "8", "--out", str(out)]) == 0
+    rows = {r["method"]: r for r in csv.DictReader((out / "results.csv").open())}
+    assert rows["pretrain_finetune"]["status"] == "ok"

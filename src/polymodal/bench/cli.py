@@ -56,13 +56,13 @@ def balance_parser() -> argparse.ArgumentParser:
 
 def run_balance(argv: Sequence[str]) -> int:
     from polymodal.balance import BALANCERS
-    from polymodal.bench.balance import ENSEMBLE, UNIMODAL, run_balance_grid, write_balance_report
+    from polymodal.bench.balance import ENSEMBLE, PRETRAINED, UNIMODAL, run_balance_grid, write_balance_report
     from polymodal.bench.datasets import builtin_spec, npz_spec
 
     args = balance_parser().parse_args(argv)
     quiet_lightning()
     for method in args.methods:
-        if method not in (UNIMODAL, ENSEMBLE):
+        if method not in (UNIMODAL, ENSEMBLE, PRETRAINED):
             BALANCERS.get(method)
     specs = [builtin_spec(name) for name in args.datasets]
     if args.train:
