@@ -237,11 +237,6 @@ class SupervisedTask(PolymodalTask):
         for logger in self.loggers:
             logger.log_metrics(metrics, step=self.global_step)
 
-    def transfer_batch_to_device(self, batch: Batch, device: torch.device, dataloader_idx: int) -> Batch:
-        if device.type == "cpu":  # already there: skip the recursive walk over the batch
-            return batch
-        return super().transfer_batch_to_device(batch, device, dataloader_idx)
-
     def on_fit_start(self) -> None:
         self._stage_epochs = self._resolve_unimodal_stage()
         if self.hparams.pretrained and self.trainer.ckpt_path is None:  # a resumed run holds its own weights
