@@ -31,9 +31,9 @@ from polymodal.eval.metrics import SupervisedMetrics
 from polymodal.models import ModelOutput, MultimodalClassifier
 from polymodal.models.pretrained import check_pretrained, load_pretrained
 from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.optimization import build_optimizer, build_schedule, check_optimization
 from polymodal.tasks.registry import TASKS
 
-OPTIMIZERS = ("adamw", "sgd")
 PROGRESS_EVERY = 10
 """Steps between updates of the training loss in the progress bar."""
 
@@ -51,9 +51,17 @@ class SupervisedTask(PolymodalTask):
         fusion_options: fusion head options.
         lr: learning rate.
         weight_decay: weight decay (decoupled for AdamW, L2 for SGD).
-        optimizer: ``adamw`` or ``sgd`` (momentum 0.9). Adam-type optimizers
+        optimizer: ``adamw``, ``adam`` (L2 weight decay) or ``sgd`` (momentum 0.9)
+            (:mod:`polymodal.tasks.optimization`). Adam-type optimizers
             normalize each parameter's gradient scale, which largely cancels
             gradient-scaling methods (MLB, OGM-GE, MSLR); SGD applies them as is.
+        eps: ε of the Adam-type optimizers (1e-7 in the balancing references).
+        lr_schedule: ``constant`` or ``cosine_restarts`` (a constant warm phase,
+            then cosine annealing with warm restarts, stepped every optimizer step).
+        warmup_steps: optimizer steps of the constant warm phase.
+        restart_steps: the first cosine period in optimizer steps (T0).
+        restart_mult: factor of each following period (T_mult).
+        min_lr: the learning rate at the bottom of each cosine period.
         pretrained: modality → checkpoint of a unimodal run whose encoder (and
             head) initialize that modality when training starts (not when a run
             resumes); pretrain-then-finetune with any method.
@@ -87,6 +95,12 @@ class SupervisedTask(PolymodalTask):
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
         optimizer: str = "adamw",
+        eps: float = 1e-8,
+        lr_schedule: str = "constant",
+        warmup_steps: int = 0,
+        restart_steps: int = 4,
+        restart_mult: int = 2,
+        min_lr: float = 0.0,
         pretrained: dict[str, str] | None = None,
         freeze_pretrained: bool = False,
         unimodal_epochs: int | None = None,
@@ -97,8 +111,7 @@ class SupervisedTask(PolymodalTask):
         super().__init__()
         self.save_hyperparameters(ignore=["data_info"])
         self.data_info = self.resolve_data_info(data_info, modalities)
-        if optimizer not in OPTIMIZERS:
-            raise PolymodalError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        check_optimization(optimizer, lr_schedule, eps, warmup_steps, restart_steps, restart_mult)
         if unimodal_epochs is not None and unimodal_epochs < 0:
             raise PolymodalError(f"unimodal_epochs must be >= 0, got {unimodal_epochs}")
         self.balancer = build_balancer(method, **(method_options or {}))
@@ -314,8 +327,10 @@ class SupervisedTask(PolymodalTask):
         return self.balancer.predict(self(batch))
 
     # --- setup -------------------------------------------------------------------
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        lr, decay = self.hparams.lr, self.hparams.weight_decay
-        if self.hparams.optimizer == "sgd":
-            return torch.optim.SGD(self.parameters(), lr=lr, momentum=0.9, weight_decay=decay)
-        return torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=decay)
+    def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
+        h = self.hparams
+        optimizer = build_optimizer(self.parameters(), h.optimizer, h.lr, h.weight_decay, h.eps)
+        if h.lr_schedule == "constant":
+            return optimizer
+        return {"optimizer": optimizer,
+                "lr_scheduler": build_schedule(optimizer, h.warmup_steps, h.restart_steps, h.restart_mult, h.min_lr)}
