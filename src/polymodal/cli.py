@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from polymodal.errors import PolymodalError
+from polymodal.errors import FitInterrupted, PolymodalError
 
 USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep,data} ...
 
@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``polymodal`` console script."""
     try:
         return dispatch(list(sys.argv[1:] if argv is None else argv))
+    except FitInterrupted as stop:
+        print(f"polymodal: {stop}", file=sys.stderr)
+        return 130
     except Exception as err:
         message = user_error_message(err)
         if message is None:

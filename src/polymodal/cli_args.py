@@ -87,6 +87,18 @@ def pop_option(argv: list[str], *names: str) -> str | None:
     return None
 
 
+def pop_flag(argv: list[str], name: str) -> bool:
+    """Remove the flag ``name`` (also ``name=true``) from ``argv``; True if it was there."""
+    for i, arg in enumerate(argv):
+        key, value = split_option(arg)
+        if key == name:
+            del argv[i]
+            if value is not None and value.lower() not in ("true", "1", "yes"):
+                return False
+            return True
+    return False
+
+
 def dataset_arguments(spec: str) -> list[str]:
     """``mfeat:kar+mor`` → ``--data <class path> --data.modalities [kar,mor]`` (plus preset options)."""
     from functools import partial

@@ -15,3 +15,7 @@ class UnknownNameError(PolymodalError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class FitInterrupted(Exception):
+    """Training was stopped by the user or the system (Ctrl-C, SIGTERM): the CLI says how to resume, exit 130."""

@@ -16,14 +16,17 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.loggers import CSVLogger
 
 from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
 
-from polymodal.cli_args import expand_short_forms, pop_option
+from polymodal.cli_args import expand_short_forms, pop_flag, pop_option
 from polymodal.data.datamodule import MultimodalDataModule
-from polymodal.errors import PolymodalError
+from polymodal.errors import FitInterrupted, PolymodalError
+from polymodal.run_directory import prepare_run_directory
 from polymodal.eval.metrics import as_floats
 from polymodal.eval.summary import print_summary
 from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
@@ -88,17 +91,35 @@ def run_fit(argv: Sequence[str]) -> dict[str, float]:
     """Train, keep the best validation checkpoint, evaluate it, write ``metrics.json``."""
     args = list(argv)
     ckpt_path = pop_option(args, "--ckpt_path", "--ckpt")
+    overwrite = pop_flag(args, "--overwrite")
     cli = build_cli(expand_short_forms(args))
     trainer, task, data = cli.trainer, cli.model, cli.datamodule
-    trainer.fit(task, datamodule=data, ckpt_path=ckpt_path)
+    out = Path(cli.config_init["out"])
+    if rank_zero_only.rank == 0:  # the other DDP processes start inside fit, after this check
+        prepare_run_directory(out, ckpt_path, overwrite)
+    fit_or_explain_interruption(trainer, task, data, ckpt_path, argv)
     best = trainer.checkpoint_callback.best_model_path or None
     stage = "test" if data.has_split("test") else "validate"
     results = getattr(trainer, stage)(task, datamodule=data, ckpt_path=best, verbose=False)
     metrics = as_floats(results[0]) if results else {}
     if trainer.is_global_zero:  # under DDP every process runs this function; one writes the results
-        path = write_metrics(Path(cli.config_init["out"]), metrics)
+        path = write_metrics(out, metrics)
         print_summary(metrics, f"best checkpoint: {best}", f"metrics: {path}")
     return metrics
+
+
+def fit_or_explain_interruption(trainer: L.Trainer, task: L.LightningModule, data: MultimodalDataModule,
+                                ckpt_path: str | None, argv: Sequence[str]) -> None:
+    """``trainer.fit``; a run stopped by Ctrl-C or SIGTERM ends with how to resume it (exit 130)."""
+    try:
+        trainer.fit(task, datamodule=data, ckpt_path=ckpt_path)
+    except (KeyboardInterrupt, SystemExit, SIGTERMException) as stop:
+        if isinstance(stop, SystemExit) and not trainer.interrupted:
+            raise
+        resume = " ".join(["polymodal fit", *[a for a in argv if a not in ("--overwrite",)], "--ckpt_path", "last"])
+        raise FitInterrupted(f"training stopped at epoch {trainer.current_epoch}; resume with: {resume}") from None
+    if trainer.interrupted:
+        raise FitInterrupted(f"training stopped at epoch {trainer.current_epoch}; resume with --ckpt_path last")
 
 
 def load_task(ckpt: str) -> L.LightningModule:
@@ -136,7 +157,7 @@ def run_evaluate(stage: str, argv: Sequence[str]) -> dict[str, float]:
     parser = ArgumentParser(prog=f"polymodal {stage}", exit_on_error=False)
     parser.add_argument("--config", action="config")
     parser.add_subclass_arguments(MultimodalDataModule, "data", default={"class_path": default_data})
-    parser.add_argument("--out", default=str(Path(ckpt).resolve().parent.parent))
+    parser.add_argument("--out", default=str(Path(ckpt).resolve().parent.parent / stage))
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--devices", default="auto")
     config = parser.instantiate_classes(parser.parse_args(expand_short_forms(args)))

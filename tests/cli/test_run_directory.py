@@ -1,0 +1,89 @@
+"""Reruns and resumes never mix or lose runs; an interrupted fit says how to resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+
+from polymodal import ArrayDataModule, SupervisedTask
+from polymodal.cli import main
+from polymodal.errors import FitInterrupted
+from polymodal.runner import fit_or_explain_interruption
+
+QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("npz")
+    rng = np.random.default_rng(0)
+    paths = {}
+    for split, n in (("train", 60), ("test", 30)):
+        y = rng.integers(0, 3, n)
+        paths[split] = root / f"{split}.npz"
+        np.savez(paths[split], a=(rng.normal(size=(n, 4)) + y[:, None]).astype("float32"), y=y,
+                 b=rng.normal(size=(n, 3)).astype("float32"))
+    return paths
+
+
+def fit(npz: dict[str, Path], out: Path, *extra: str) -> int:
+    return main(["fit", "--data.train", str(npz["train"]), "--data.test", str(npz["test"]), "--max_epochs", "1",
+                 "--out", str(out), *QUIET, *extra])
+
+
+def test_a_finished_run_is_not_overwritten_by_accident(npz, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert fit(npz, out) == 0
+    best = (out / "checkpoints" / "best.ckpt").read_bytes()
+    capsys.readouterr()
+    assert fit(npz, out, "--seed", "3") == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (out / "checkpoints" / "best.ckpt").read_bytes() == best
+    assert fit(npz, out, "--seed", "3", "--overwrite") == 0
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]  # no best-v1
+
+
+def test_resume_needs_a_run_and_out_must_be_a_directory(npz, tmp_path, capsys) -> None:
+    assert fit(npz, tmp_path / "empty", "--ckpt_path", "last") == 2
+    assert "holds no run to resume" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert fit(npz, tmp_path / "file") == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_test_without_out_keeps_the_fit_metrics(npz, tmp_path) -> None:
+    out = tmp_path / "run"
+    assert fit(npz, out) == 0
+    fitted = (out / "metrics.json").read_text()
+    assert main(["test", "--ckpt", str(out / "checkpoints" / "best.ckpt"), "--data.test", str(npz["test"])]) == 0
+    assert (out / "metrics.json").read_text() == fitted
+    assert json.loads((out / "test" / "metrics.json").read_text())["test/acc"] == json.loads(fitted)["test/acc"]
+
+
+def test_an_interrupted_fit_says_how_to_resume(npz, tmp_path) -> None:
+    class Stop(L.Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+            if batch_idx == 1:
+                raise KeyboardInterrupt
+
+    data = ArrayDataModule(train={"a": np.zeros((32, 2), "float32"), "y": np.arange(32) % 2}, batch_size=8)
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, callbacks=[Stop()])
+    with pytest.raises(FitInterrupted, match="resume with: polymodal fit --out RUN --ckpt_path last"):
+        fit_or_explain_interruption(trainer, SupervisedTask(method="unimodal", data_info=data.info), data, None,
+                                    ["--out", "RUN"])
+
+
+def test_the_cli_exits_130_when_a_fit_is_interrupted(monkeypatch, capsys) -> None:
+    import polymodal.runner
+
+    def stopped(argv):
+        raise FitInterrupted("training stopped at epoch 2; resume with: polymodal fit --ckpt_path last")
+
+    monkeypatch.setattr(polymodal.runner, "run_fit", stopped)
+    assert main(["fit"]) == 130
+    assert "resume with" in capsys.readouterr().err
