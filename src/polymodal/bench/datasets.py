@@ -2,8 +2,9 @@
 
 ``NAME`` is a built-in dataset (``polymodal.data.builtin.DATASETS``);
 ``NAME:m1+m2`` restricts it to the named modalities (for example
-``mfeat:kar+mor``); user ``.npz`` files enter as one dataset named after the
-training file.
+``mfeat:kar+mor``; a registered variant such as ``av-digits:hard`` keeps
+its colon, see :func:`~polymodal.data.builtin.parse_dataset_spec`); user
+``.npz`` files enter as one dataset named after the training file.
 """
 
 from __future__ import annotations
