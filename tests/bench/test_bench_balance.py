@@ -57,3 +57,18 @@ def test_pretrain_finetune_row_starts_from_the_seed_unimodal_runs(tmp_path) -> N
                         "--hidden_dim", "8", "--out", str(out)]) == 0
     rows = {r["method"]: r for r in csv.DictReader((out / "results.csv").open())}
     assert rows["pretrain_finetune"]["status"] == "ok"
+
+
+def test_encoder_options_reach_every_run(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    paths = {}
+    for split, n in (("train", 60), ("test", 30)):
+        y = rng.integers(0, 3, n)
+        paths[split] = tmp_path / f"{split}.npz"
+        np.savez(paths[split], a=rng.normal(size=(n, 1, 8, 8)) + y[:, None, None, None], b=rng.normal(size=(n, 8, 8)), y=y)
+    out = tmp_path / "bench"
+    assert run_balance(["--data.train", str(paths["train"]), "--data.test", str(paths["test"]), "--methods", "joint",
+                        "--encoder", "resnet18", "--encoder_options", '{"width": 2}', "--seeds", "1",
+                        "--max_epochs", "1", "--out", str(out)]) == 0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert rows[0]["status"] == "ok"

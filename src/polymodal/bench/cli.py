@@ -26,7 +26,9 @@ def protocol_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--optimizer", default=defaults.optimizer, choices=("adamw", "sgd"))
     parser.add_argument("--encoder", default=defaults.encoder)
-    parser.add_argument("--hidden_dim", type=int, default=defaults.hidden_dim)
+    parser.add_argument("--hidden_dim", type=int, default=defaults.hidden_dim, help="width of the MLP encoder")
+    parser.add_argument("--encoder_options", type=json.loads, default=None,
+                        help='JSON options of the encoder instead of --hidden_dim, e.g. \'{"width": 8}\' for resnet18')
     parser.add_argument("--fusion", default=defaults.fusion)
     parser.add_argument("--accelerator", default=defaults.accelerator)
 
@@ -71,6 +73,7 @@ def run_balance(argv: Sequence[str]) -> int:
         raise PolymodalError("give --datasets and/or --data.train FILE")
     protocol = Protocol(max_epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size, lr=args.lr,
                         optimizer=args.optimizer, encoder=args.encoder, hidden_dim=args.hidden_dim,
+                        encoder_options=args.encoder_options,
                         fusion=args.fusion, accelerator=args.accelerator)
     rows = run_balance_grid(specs, args.methods, list(range(args.seeds)), args.out, protocol, args.method_options)
     data = {s.name: s.build(0, protocol.batch_size) for s in specs}

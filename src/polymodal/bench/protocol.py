@@ -36,13 +36,16 @@ class Protocol:
     optimizer: str = "adamw"
     encoder: str = "mlp"
     hidden_dim: int = 128
+    encoder_options: dict[str, Any] | None = None
+    """Options of the encoder; ``None``: ``{"hidden_dim": hidden_dim}`` (the MLP's width)."""
     fusion: str = "late"
     accelerator: str = "cpu"
 
     def task_options(self) -> dict[str, Any]:
         return {
             "encoder": self.encoder,
-            "encoder_options": {"hidden_dim": self.hidden_dim},
+            "encoder_options": dict(self.encoder_options) if self.encoder_options is not None
+            else {"hidden_dim": self.hidden_dim},
             "fusion": self.fusion,
             "lr": self.lr,
             "weight_decay": self.weight_decay,
