@@ -144,3 +144,18 @@ def test_classifier_from_info_with_every_encoder():
     widths = {m: z.shape[1] for m, z in output.features.items()}
     assert widths == {"cnn1d": 8, "resnet18": 32, "transformer": 8, "mlp": 6}
     assert all(torch.all(z[1] == 0) for z in output.features.values())
+
+
+def test_one_encoder_per_modality_by_name() -> None:
+    from polymodal.data.contract import DataInfo
+    from polymodal.encoders import build_modality_encoders
+    from polymodal.errors import PolymodalError
+
+    info = DataInfo(("a", "b"), {"a": (1, 8, 8), "b": (5, 3)}, 2)
+    encoders = build_modality_encoders(info, {"a": "resnet18", "b": "transformer"},
+                                       {"a": {"width": 2}, "b": {"d_model": 8, "num_heads": 2, "num_layers": 1}})
+    assert type(encoders["a"]).__name__ != type(encoders["b"]).__name__
+    with pytest.raises(PolymodalError, match="missing: \\['b'\\]"):
+        build_modality_encoders(info, {"a": "mlp"})
+    with pytest.raises(PolymodalError, match="encoder 'mlp' of modality 'a'.*hiden_dim"):
+        build_modality_encoders(info, "mlp", {"hiden_dim": 3})

@@ -15,7 +15,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from polymodal.data.contract import DataInfo
-from polymodal.encoders import build_encoder
+from polymodal.encoders import build_modality_encoders
 from polymodal.fusion import build_fusion
 from polymodal.fusion.base import FusionHead
 from polymodal.models.output import ModelOutput
@@ -63,13 +63,7 @@ class MultimodalClassifier(nn.Module):
         ``encoder_options`` likewise holds shared options, or per-modality
         options under the modality's name.
         """
-        options = dict(encoder_options or {})
-        per_modality = {m: options.pop(m) for m in list(options) if m in info.modalities}
-        names = encoder if isinstance(encoder, Mapping) else {m: encoder for m in info.modalities}
-        encoders = {
-            m: build_encoder(names[m], info.shapes[m], **{**options, **per_modality.get(m, {})})
-            for m in info.modalities
-        }
+        encoders = build_modality_encoders(info, encoder, encoder_options)
         num_outputs = info.num_classes or 1
         head = build_fusion(fusion, {m: e.output_dim for m, e in encoders.items()}, num_outputs,
                             **dict(fusion_options or {}))

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from polymodal.contrastive.base import Embeddings, Pair
 from polymodal.data.contract import DataInfo
-from polymodal.encoders import build_encoder
+from polymodal.encoders import build_modality_encoders
 from polymodal.errors import PolymodalError
 
 
@@ -81,12 +81,7 @@ class ContrastiveModel(nn.Module):
                   encoder_options: Mapping[str, Any] | None = None, **options: Any) -> ContrastiveModel:
         """One encoder per modality of ``info``; ``encoder`` and ``encoder_options``
         as in :meth:`MultimodalClassifier.from_info` (shared, or per modality name)."""
-        shared = dict(encoder_options or {})
-        per_modality = {m: shared.pop(m) for m in list(shared) if m in info.modalities}
-        names = encoder if isinstance(encoder, Mapping) else {m: encoder for m in info.modalities}
-        encoders = {m: build_encoder(names[m], info.shapes[m], **{**shared, **per_modality.get(m, {})})
-                    for m in info.modalities}
-        return cls(encoders, **options)
+        return cls(build_modality_encoders(info, encoder, encoder_options), **options)
 
     def _check(self, inputs: Mapping[str, Tensor], modalities: Sequence[str]) -> None:
         for m in modalities:

@@ -37,7 +37,7 @@ class ContrastiveTask(PolymodalTask):
     Args:
         objective: objective name (``polymodal.contrastive.OBJECTIVES``).
         objective_options: keyword options of the objective (unknown names raise).
-        encoder: encoder name for every modality (``polymodal.encoders.ENCODERS``).
+        encoder: encoder name (``polymodal.encoders.ENCODERS``) for every modality, or a modality → name map.
         encoder_options: encoder options; a modality's name maps to options for it alone.
         embed_dim: E, the shared embedding size.
         fusion_hidden_dim: H of the fused-pair (and joint) heads.
@@ -63,7 +63,7 @@ class ContrastiveTask(PolymodalTask):
         self,
         objective: str = "confu",
         objective_options: dict[str, Any] | None = None,
-        encoder: str = "mlp",
+        encoder: str | dict[str, str] = "mlp",
         encoder_options: dict[str, Any] | None = None,
         embed_dim: int = 128,
         fusion_hidden_dim: int = 512,

@@ -45,7 +45,7 @@ class SupervisedTask(PolymodalTask):
     Args:
         method: balancing method name (``polymodal.balance.BALANCERS``).
         fusion: fusion head name (``polymodal.fusion.FUSIONS``).
-        encoder: encoder name for every modality (``polymodal.encoders.ENCODERS``).
+        encoder: encoder name (``polymodal.encoders.ENCODERS``) for every modality, or a modality → name map.
         method_options: keyword options of the method (unknown names raise).
         encoder_options: encoder options; a modality's name maps to options for it alone.
         fusion_options: fusion head options.
@@ -88,7 +88,7 @@ class SupervisedTask(PolymodalTask):
         self,
         method: str = "joint",
         fusion: str = "late",
-        encoder: str = "mlp",
+        encoder: str | dict[str, str] = "mlp",
         method_options: dict[str, Any] | None = None,
         encoder_options: dict[str, Any] | None = None,
         fusion_options: dict[str, Any] | None = None,
