@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--variants", default="clean,hard")
     parser.add_argument("--methods", default="", help="more configs to run besides joint and ensemble, e.g. mlb,mcr")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first_seed", type=int, default=0, help="seeds first_seed .. first_seed + seeds − 1")
     parser.add_argument("--max_epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--out", type=Path, required=True)
@@ -52,7 +53,7 @@ def main() -> None:
     print(f"| variant | seed | {' | '.join(methods)} | audio alone | image alone |")
     print("|---" * (len(methods) + 4) + "|")
     for variant in args.variants.split(","):
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             metrics = {method: run(method, variant, seed, args) for method in methods}
             fused = " | ".join(f"{metrics[m]['test/acc']:.3f}" for m in methods)
             members = metrics["ensemble"]
