@@ -20,7 +20,8 @@ def test_registry_names_and_types():
 
 
 def test_unknown_dataset_lists_choices():
-    with pytest.raises(UnknownNameError, match="'cifar'.*basicmotions, .*latin-square, mfeat, .*redundant, synthetic-imbalance, synthetic-pid, .*xor"):
+    with pytest.raises(UnknownNameError, match="'cifar'.*basicmotions, .*latin-square, latin-square-rotated, mfeat, "
+                                               ".*redundant, synthetic-imbalance, synthetic-pid, .*xor, xor-rotated"):
         build_datamodule("cifar")
 
 

@@ -111,8 +111,8 @@ class TripleDataModule(MultimodalDataModule):
 
     levels: int = 2
 
-    def __init__(self, train_size: int, val_size: int, test_size: int, noise: float, distractors: int, rotate: bool,
-                 batch_size: int, num_workers: int, modalities: list[str] | None, seed: int) -> None:
+    def __init__(self, train_size: int, val_size: int, test_size: int, noise: float, distractors: int,
+                 rotate: bool, batch_size: int, num_workers: int, modalities: list[str] | None, seed: int) -> None:
         super().__init__(batch_size, num_workers, modalities, val_fraction=0.0, seed=seed)
         sizes = {"train": train_size, "val": val_size, "test": test_size}
         if any(size < 0 for size in sizes.values()) or not any(sizes.values()):
@@ -167,13 +167,15 @@ class XorTriplesDataModule(TripleDataModule):
     (other arguments: :class:`TripleDataModule`)."""
 
     def __init__(self, bits: int = 5, xor_probability: float = 1.0, train_size: int = 20000, val_size: int = 2000, test_size: int = 2000,
-                 noise: float = 0.1, distractors: int = 0, rotate: bool = False, batch_size: int = 256, num_workers: int = 0,
+                 noise: float = 0.1, distractors: int = 0, rotate: bool = False,
+                 batch_size: int = 256, num_workers: int = 0,
                  modalities: list[str] | None = None, seed: int = 0) -> None:
         if bits < 1 or not 0.0 <= xor_probability <= 1.0:
             raise PolymodalError(f"xor: need bits >= 1 and 0 <= xor_probability <= 1, got {bits}, {xor_probability}")
         self.bits = bits
         self.xor_probability = xor_probability
-        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers, modalities, seed)
+        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers,
+                         modalities, seed)
 
     def describe(self) -> str:
         return "xor"
@@ -207,12 +209,14 @@ class LatinSquareDataModule(TripleDataModule):
     (other arguments: :class:`TripleDataModule`)."""
 
     def __init__(self, num_symbols: int = 7, train_size: int = 10000, val_size: int = 1000, test_size: int = 1000,
-                 noise: float = 0.1, distractors: int = 0, rotate: bool = False, batch_size: int = 256, num_workers: int = 0,
+                 noise: float = 0.1, distractors: int = 0, rotate: bool = False,
+                 batch_size: int = 256, num_workers: int = 0,
                  modalities: list[str] | None = None, seed: int = 0) -> None:
         if num_symbols < 2:
             raise PolymodalError(f"latin square: num_symbols must be >= 2, got {num_symbols}")
         self.levels = num_symbols
-        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers, modalities, seed)
+        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers,
+                         modalities, seed)
 
     def describe(self) -> str:
         return "latin-square"
@@ -235,12 +239,14 @@ class RedundantTriplesDataModule(TripleDataModule):
     noise (other arguments: :class:`TripleDataModule`)."""
 
     def __init__(self, bits: int = 5, train_size: int = 10000, val_size: int = 1000, test_size: int = 1000,
-                 noise: float = 0.1, distractors: int = 0, rotate: bool = False, batch_size: int = 256, num_workers: int = 0,
+                 noise: float = 0.1, distractors: int = 0, rotate: bool = False,
+                 batch_size: int = 256, num_workers: int = 0,
                  modalities: list[str] | None = None, seed: int = 0) -> None:
         if bits < 1:
             raise PolymodalError(f"redundant: bits must be >= 1, got {bits}")
         self.bits = bits
-        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers, modalities, seed)
+        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers,
+                         modalities, seed)
 
     def describe(self) -> str:
         return "redundant"
