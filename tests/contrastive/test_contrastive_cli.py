@@ -50,12 +50,16 @@ def test_fit_contrastive_on_npz_triples_writes_retrieval_metrics(tmp_path):
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_config_builds_its_objective_on_xor(config, tmp_path):
+    """``<objective>.yaml``: the reference protocol; ``confu_rotated.yaml``: the same on rotated XOR with embedding 64."""
     cli = build_cli(["--config", str(config), "--data.init_args.train_size", "64", "--data.init_args.val_size",
                      "16", "--data.init_args.test_size", "16", "--out", str(tmp_path)])
+    objective, _, variant = config.stem.partition("_")
     assert isinstance(cli.model, ContrastiveTask)
-    assert cli.model.objective.name == config.stem == yaml.safe_load(config.read_text())["model"]["init_args"]["objective"]
+    assert cli.model.objective.name == objective == yaml.safe_load(config.read_text())["model"]["init_args"]["objective"]
     assert cli.model.data_info.modalities == ("m0", "m1", "m2") and cli.trainer.max_epochs == 60
     assert cli.model.hparams.lr == 1e-4 and cli.model.hparams.fusion_hidden_dim == 512
+    assert cli.datamodule.batch_size == 256 and cli.datamodule.rotate == (variant == "rotated")
+    assert cli.model.hparams.embed_dim == (64 if variant == "rotated" else 16)
 
 
 TINY = '{"xor": {"bits": 2, "train_size": 128, "val_size": 32, "test_size": 32}, ' \

@@ -8,9 +8,9 @@ from polymodal.errors import PolymodalError, UnknownNameError
 
 
 def test_registry_names_and_types():
-    assert {"av-digits", "av-digits:hard", "basicmotions", "latin-square", "mfeat", "redundant", "synthetic-imbalance",
-            "synthetic-pid", "xor", "cremad", "ave", "kinetics-sounds", "ucf101", "mosei", "mosi",
-            "avmnist"} <= set(DATASETS.names())
+    assert {"av-digits", "av-digits:hard", "basicmotions", "latin-square", "latin-square-rotated", "mfeat", "redundant",
+            "synthetic-imbalance", "synthetic-pid", "xor", "xor-rotated", "cremad", "ave", "kinetics-sounds", "ucf101",
+            "mosei", "mosi", "avmnist"} <= set(DATASETS.names())
     imbalance = build_datamodule("synthetic-imbalance", num_train=20, bayes_samples=100)
     pid = build_datamodule("synthetic-pid", num_train=20, bayes_samples=100)
     assert isinstance(imbalance, data.SyntheticPIDDataModule) and imbalance.info.modalities == ("m0", "m1")
@@ -20,7 +20,8 @@ def test_registry_names_and_types():
 
 
 def test_unknown_dataset_lists_choices():
-    with pytest.raises(UnknownNameError, match="'cifar'.*basicmotions, .*latin-square, mfeat, .*redundant, synthetic-imbalance, synthetic-pid, .*xor"):
+    with pytest.raises(UnknownNameError, match="'cifar'.*basicmotions, .*latin-square, latin-square-rotated, mfeat, "
+                                               ".*redundant, synthetic-imbalance, synthetic-pid, .*xor, xor-rotated"):
         build_datamodule("cifar")
 
 

@@ -8,8 +8,10 @@ H = 512, the best validation loss kept; 2-layer MLP encoders and embedding
 mean over directions of 1→1 and 2→1 R@1, R@5 and MRR, plus the R@1 of each
 pair of the first three modalities retrieving the other (``12->3/R@1``:
 modalities 1 and 2 retrieving 3; the Latin-square target; ``13->2/R@1`` is
-the XOR task whose optimum is ``p̂ + (1 − p̂)/2^d``). ``xor`` runs once per
-p̂ of ``--xor_probabilities``. Each run is
+the XOR task whose optimum is ``p̂ + (1 − p̂)/2^d``). ``xor`` and
+``xor-rotated`` (the XOR content mixed by a random orthogonal rotation with
+three N(0, 1) distractor dimensions) run once per p̂ of
+``--xor_probabilities``. Each run is
 stored under ``OUT/runs/<dataset>/<objective>/seed<k>/`` with
 ``result.json`` and its full ``metrics.json``; rerunning with the same
 ``OUT`` skips finished runs, and a failed run is reported in the table with
@@ -39,7 +41,8 @@ from polymodal.errors import PolymodalError
 from polymodal.eval.metrics import as_floats
 from polymodal.tasks.contrastive import ContrastiveTask
 
-XOR = "xor"
+XOR_DATASETS = ("xor", "xor-rotated")
+"""Datasets run once per p̂ of ``--xor_probabilities``."""
 RETRIEVAL_PREFIX = "test/retrieval/"
 RANK_METRICS = ("R@1", "R@5", "MRR")
 SUMMARY_METRICS = tuple(f"{kind}/{m}" for kind in ("1->1", "2->1") for m in RANK_METRICS)
@@ -78,7 +81,7 @@ class ContrastiveProtocol:
 
 @dataclass(frozen=True)
 class BenchDataset:
-    """One dataset column of the suite; ``xor`` gets one per p̂."""
+    """One dataset column of the suite; each of :data:`XOR_DATASETS` gets one per p̂."""
 
     spec: DatasetSpec
     directory: str
@@ -94,19 +97,19 @@ def bench_datasets(names: Sequence[str], xor_probabilities: Sequence[float],
     for text in names:
         name, modalities = parse_dataset_spec(text)
         options = dict(data_options.get(name, {}))
-        if name != XOR:
+        if name not in XOR_DATASETS:
             build_datamodule(name, modalities=modalities, **options)
             spec = DatasetSpec(text, lambda seed, batch, n=name, m=modalities, o=options: build_datamodule(
                 n, seed=seed, batch_size=batch, modalities=m, **o))
             out.append(BenchDataset(spec, text.replace(":", "_").replace("+", "-")))
             continue
         if "xor_probability" in options:
-            raise PolymodalError("xor: give p̂ with --xor_probabilities, not in --data_options")
+            raise PolymodalError(f"{name}: give p̂ with --xor_probabilities, not in --data_options")
         for p in xor_probabilities:
-            build_datamodule(XOR, xor_probability=p, modalities=modalities, **options)
-            spec = DatasetSpec(f"xor p̂={p:g}", lambda seed, batch, p=p, m=modalities, o=options: build_datamodule(
-                XOR, xor_probability=p, seed=seed, batch_size=batch, modalities=m, **o))
-            out.append(BenchDataset(spec, f"xor-p{p:g}", p))
+            build_datamodule(name, xor_probability=p, modalities=modalities, **options)
+            spec = DatasetSpec(f"{name} p̂={p:g}", lambda seed, batch, n=name, p=p, m=modalities, o=options:
+                               build_datamodule(n, xor_probability=p, seed=seed, batch_size=batch, modalities=m, **o))
+            out.append(BenchDataset(spec, f"{name}-p{p:g}", p))
     return out
 
 
@@ -201,7 +204,8 @@ def contrastive_parser() -> argparse.ArgumentParser:
                                      description="Compare contrastive objectives under one protocol.")
     parser.add_argument("--objectives", type=comma_list, default=["confu", "pairwise", "symile", "triangle", "gram"])
     parser.add_argument("--datasets", type=comma_list, default=["xor", "latin-square"],
-                        help="built-in datasets, NAME or NAME:m1+m2+m3 (e.g. xor,latin-square,mfeat:fou+kar+pix)")
+                        help="built-in datasets, NAME or NAME:m1+m2+m3 (e.g. xor,xor-rotated,latin-square,"
+                             "latin-square-rotated,mfeat:fou+kar+pix)")
     parser.add_argument("--xor_probabilities", type=lambda t: [float(x) for x in comma_list(t)], default=[1.0],
                         help="p̂ values of the xor dataset, e.g. 1.0,0.75,0.5,0.25,0.0")
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")

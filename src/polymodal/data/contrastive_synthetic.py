@@ -20,7 +20,11 @@ Synthetic benchmarks with known answers for multimodal contrastive learning
   control on which fused terms should not hurt 1→1 retrieval.
 
 Each symbol is one-hot encoded plus Gaussian noise (``noise``), followed by
-``distractors`` pure-noise dimensions. Items carry content keys (the integer
+``distractors`` pure-noise N(0, 1) dimensions. With ``rotate`` every
+modality's vector (content and distractors together) is multiplied by its own
+random orthogonal matrix, drawn once from ``seed`` and shared by all splits,
+so no single coordinate carries a bit (the ``xor-rotated`` and
+``latin-square-rotated`` datasets: three distractors). Items carry content keys (the integer
 a modality encodes) so retrieval counts every sample with the right content
 as a hit; the target is the key of ``m2``.
 """
@@ -36,8 +40,9 @@ from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.errors import PolymodalError
 
 MODALITIES = ("m0", "m1", "m2")
-STREAMS = ("structure", "train", "val", "test")
-"""Independent random streams spawned from ``seed`` (the structure stream draws the Latin square)."""
+STREAMS = ("structure", "train", "val", "test", "rotation")
+"""Independent random streams spawned from ``seed`` (the structure stream draws the Latin square,
+the rotation stream the orthogonal matrices)."""
 
 Symbols = tuple[np.ndarray, np.ndarray, np.ndarray]
 """Integer symbols ``[N, K]`` of ``m0, m1, m2``."""
@@ -51,6 +56,13 @@ def encode_symbols(symbols: np.ndarray, levels: int, noise: float, distractors: 
     codes = codes + noise * rng.standard_normal(codes.shape)
     extra = rng.standard_normal((len(symbols), distractors))
     return np.concatenate([codes, extra], axis=1).astype(np.float32)
+
+
+def random_rotation(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A Haar-random orthogonal ``[size, size]`` matrix: QR of a Gaussian matrix, with the
+    signs of R's diagonal folded into Q so the draw is uniform."""
+    q, r = np.linalg.qr(rng.standard_normal((size, size)))
+    return q * np.sign(np.diag(r))
 
 
 def symbol_keys(symbols: np.ndarray, levels: int) -> np.ndarray:
@@ -92,13 +104,15 @@ class TripleDataModule(MultimodalDataModule):
         train_size, val_size, test_size: samples per split (0 leaves a split out).
         noise: standard deviation of the noise on the one-hot codes.
         distractors: pure-noise dimensions appended to every modality.
+        rotate: multiply each modality's vector (codes and distractors) by a
+            random orthogonal matrix of its own, the same for every split.
         batch_size, num_workers, modalities, seed: see :class:`MultimodalDataModule`.
     """
 
     levels: int = 2
 
     def __init__(self, train_size: int, val_size: int, test_size: int, noise: float, distractors: int,
-                 batch_size: int, num_workers: int, modalities: list[str] | None, seed: int) -> None:
+                 rotate: bool, batch_size: int, num_workers: int, modalities: list[str] | None, seed: int) -> None:
         super().__init__(batch_size, num_workers, modalities, val_fraction=0.0, seed=seed)
         sizes = {"train": train_size, "val": val_size, "test": test_size}
         if any(size < 0 for size in sizes.values()) or not any(sizes.values()):
@@ -108,12 +122,32 @@ class TripleDataModule(MultimodalDataModule):
         self.sizes = sizes
         self.noise = noise
         self.distractors = distractors
+        self.rotate = rotate
 
     def stream(self, name: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, STREAMS.index(name)])
 
     def draw(self, count: int, rng: np.random.Generator) -> Symbols:
         raise NotImplementedError
+
+    @property
+    def symbols_per_modality(self) -> int:
+        """K, the number of symbols (columns of :meth:`draw`) per modality."""
+        raise NotImplementedError
+
+    @cached_property
+    def rotations(self) -> dict[str, np.ndarray] | None:
+        """Each modality's orthogonal matrix (None without ``rotate``), drawn once from ``seed``."""
+        if not self.rotate:
+            return None
+        size = self.symbols_per_modality * self.levels + self.distractors
+        rng = self.stream("rotation")
+        return {m: random_rotation(size, rng).astype(np.float32) for m in MODALITIES}
+
+    def encode(self, modality: str, symbols: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One modality's float32 inputs: :func:`encode_symbols`, then its rotation if any."""
+        encoded = encode_symbols(symbols, self.levels, self.noise, self.distractors, rng)
+        return encoded if self.rotations is None else encoded @ self.rotations[modality].T
 
     def build_splits(self) -> dict[str, ArrayDataset]:
         splits = {}
@@ -122,8 +156,7 @@ class TripleDataModule(MultimodalDataModule):
                 continue
             rng = self.stream(split)
             symbols = self.draw(count, rng)
-            arrays = {m: encode_symbols(s, self.levels, self.noise, self.distractors, rng)
-                      for m, s in zip(MODALITIES, symbols, strict=True)}
+            arrays = {m: self.encode(m, s, rng) for m, s in zip(MODALITIES, symbols, strict=True)}
             keys = {m: symbol_keys(s, self.levels) for m, s in zip(MODALITIES, symbols, strict=True)}
             splits[split] = ArrayDataset(arrays, keys["m2"], keys=keys, source=f"{self.describe()} {split}")
         return splits
@@ -134,13 +167,15 @@ class XorTriplesDataModule(TripleDataModule):
     (other arguments: :class:`TripleDataModule`)."""
 
     def __init__(self, bits: int = 5, xor_probability: float = 1.0, train_size: int = 20000, val_size: int = 2000, test_size: int = 2000,
-                 noise: float = 0.1, distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
+                 noise: float = 0.1, distractors: int = 0, rotate: bool = False,
+                 batch_size: int = 256, num_workers: int = 0,
                  modalities: list[str] | None = None, seed: int = 0) -> None:
         if bits < 1 or not 0.0 <= xor_probability <= 1.0:
             raise PolymodalError(f"xor: need bits >= 1 and 0 <= xor_probability <= 1, got {bits}, {xor_probability}")
         self.bits = bits
         self.xor_probability = xor_probability
-        super().__init__(train_size, val_size, test_size, noise, distractors, batch_size, num_workers, modalities, seed)
+        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers,
+                         modalities, seed)
 
     def describe(self) -> str:
         return "xor"
@@ -161,6 +196,10 @@ class XorTriplesDataModule(TripleDataModule):
             return max(p, 1 - p) * (1 - chance) + chance
         raise PolymodalError(f"xor: unknown direction {direction!r}; choose one of: m0+m2->m1, m0+m1->m2, m1+m2->m0")
 
+    @property
+    def symbols_per_modality(self) -> int:
+        return self.bits
+
     def draw(self, count: int, rng: np.random.Generator) -> Symbols:
         return xor_symbols(count, self.bits, self.xor_probability, rng)
 
@@ -170,12 +209,14 @@ class LatinSquareDataModule(TripleDataModule):
     (other arguments: :class:`TripleDataModule`)."""
 
     def __init__(self, num_symbols: int = 7, train_size: int = 10000, val_size: int = 1000, test_size: int = 1000,
-                 noise: float = 0.1, distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
+                 noise: float = 0.1, distractors: int = 0, rotate: bool = False,
+                 batch_size: int = 256, num_workers: int = 0,
                  modalities: list[str] | None = None, seed: int = 0) -> None:
         if num_symbols < 2:
             raise PolymodalError(f"latin square: num_symbols must be >= 2, got {num_symbols}")
         self.levels = num_symbols
-        super().__init__(train_size, val_size, test_size, noise, distractors, batch_size, num_workers, modalities, seed)
+        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers,
+                         modalities, seed)
 
     def describe(self) -> str:
         return "latin-square"
@@ -184,6 +225,10 @@ class LatinSquareDataModule(TripleDataModule):
     def table(self) -> np.ndarray:
         """The Latin square T, drawn once from ``seed``."""
         return latin_square(self.levels, self.stream("structure"))
+
+    @property
+    def symbols_per_modality(self) -> int:
+        return 1
 
     def draw(self, count: int, rng: np.random.Generator) -> Symbols:
         return latin_symbols(count, self.table, rng)
@@ -194,15 +239,21 @@ class RedundantTriplesDataModule(TripleDataModule):
     noise (other arguments: :class:`TripleDataModule`)."""
 
     def __init__(self, bits: int = 5, train_size: int = 10000, val_size: int = 1000, test_size: int = 1000,
-                 noise: float = 0.1, distractors: int = 0, batch_size: int = 256, num_workers: int = 0,
+                 noise: float = 0.1, distractors: int = 0, rotate: bool = False,
+                 batch_size: int = 256, num_workers: int = 0,
                  modalities: list[str] | None = None, seed: int = 0) -> None:
         if bits < 1:
             raise PolymodalError(f"redundant: bits must be >= 1, got {bits}")
         self.bits = bits
-        super().__init__(train_size, val_size, test_size, noise, distractors, batch_size, num_workers, modalities, seed)
+        super().__init__(train_size, val_size, test_size, noise, distractors, rotate, batch_size, num_workers,
+                         modalities, seed)
 
     def describe(self) -> str:
         return "redundant"
+
+    @property
+    def symbols_per_modality(self) -> int:
+        return self.bits
 
     def draw(self, count: int, rng: np.random.Generator) -> Symbols:
         shared = rng.integers(0, 2, size=(count, self.bits))
