@@ -16,6 +16,7 @@ from typing import Any
 
 import lightning as L
 import torch
+import yaml
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -39,17 +40,47 @@ def data_info_of(datamodule: MultimodalDataModule) -> dict[str, Any]:
     return datamodule.info.to_dict()
 
 
+DEFAULT_CLASSES = {"model": "polymodal.tasks.supervised.SupervisedTask", "data": "polymodal.data.npz.NpzDataModule"}
+"""The task and data classes when the command line and its configs name none."""
+
+
+def chosen_groups(argv: Sequence[str]) -> set[str]:
+    """The groups (``model``, ``data``) whose class the arguments or their config files choose.
+
+    A default class is set only for the others: jsonargparse carries a class's
+    options over to a class chosen after it, so a default task would hand
+    its learning rate to the task the user picked.
+    """
+    chosen: set[str] = set()
+    args = list(argv)
+    for i, arg in enumerate(args):
+        key, _, value = arg.partition("=")
+        if key in ("--model", "--data"):
+            chosen.add(key[2:])
+        elif key == "--config":
+            path = Path(value or (args[i + 1] if i + 1 < len(args) else ""))
+            if path.is_file():
+                try:
+                    content = yaml.safe_load(path.read_text())
+                except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+                    continue  # the CLI's own parser reports a bad config
+                if isinstance(content, dict):
+                    chosen |= {group for group in DEFAULT_CLASSES if group in content}
+    return chosen
+
+
 class PolymodalCLI(LightningCLI):
     """Lightning CLI with polymodal's defaults: task and data classes, run directory, linked data info."""
+
+    def __init__(self, *args: Any, default_classes: dict[str, str], **kwargs: Any) -> None:
+        self.default_classes = default_classes
+        super().__init__(*args, **kwargs)
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--out", default=DEFAULT_OUT, help="run directory (config, checkpoints, logs, metrics.json)")
         parser.add_argument("--early_stopping", type=int, default=0,
                             help="stop after this many validation epochs without improvement (0: off)")
-        parser.set_defaults({
-            "model": {"class_path": "polymodal.tasks.supervised.SupervisedTask"},
-            "data": {"class_path": "polymodal.data.npz.NpzDataModule"},
-        })
+        parser.set_defaults({group: {"class_path": path} for group, path in self.default_classes.items()})
         parser.link_arguments("data", "model.init_args.data_info", compute_fn=data_info_of, apply_on="instantiate")
         parser.link_arguments("seed_everything", "data.init_args.seed")
 
@@ -67,7 +98,9 @@ class PolymodalCLI(LightningCLI):
 
 def build_cli(argv: Sequence[str]) -> PolymodalCLI:
     warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")
+    chosen = chosen_groups(argv)
     return PolymodalCLI(
+        default_classes={group: path for group, path in DEFAULT_CLASSES.items() if group not in chosen},
         datamodule_class=MultimodalDataModule,
         subclass_mode_data=True,
         subclass_mode_model=True,
