@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from polymodal.balance.base import Balancer
 from polymodal.balance.context import StepContext

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import torch
 from torch import Tensor, nn
 
 from polymodal.balance.base import BALANCERS, BalancerLoss

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback
 
 from polymodal.bench.protocol import bench_trainer

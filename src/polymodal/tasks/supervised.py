@@ -38,6 +38,12 @@ PROGRESS_EVERY = 10
 """Steps between updates of the training loss in the progress bar."""
 
 
+def add_into(totals: dict[str, Tensor], values: dict[str, Tensor]) -> None:
+    """``totals[k] += values[k]`` for every key (a new key starts at its value)."""
+    for key, value in values.items():
+        totals[key] = totals[key] + value if key in totals else value
+
+
 @TASKS.register("supervised")
 class SupervisedTask(PolymodalTask):
     """Classification or regression with a balancing method.
@@ -157,9 +163,8 @@ class SupervisedTask(PolymodalTask):
             return StepContext(training, gather=self.gather_batch, mean=self.mean_over_processes, seed=seed, step=step)
         return StepContext(training, seed=seed, step=step)
 
-    def _reduced_statistics(self) -> dict[str, Tensor]:
-        """The step's statistics (summed over micro-batches), averaged over processes in one collective."""
-        statistics, self._statistics = self._statistics, {}
+    def _mean_over_processes(self, statistics: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Every statistic averaged over the processes, in one collective."""
         if not statistics or not self.distributed:
             return statistics
         keys = sorted(statistics)
@@ -167,10 +172,13 @@ class SupervisedTask(PolymodalTask):
         sizes = [statistics[k].numel() for k in keys]
         return {k: chunk.view_as(statistics[k]) for k, chunk in zip(keys, flat.split(sizes))}
 
+    def _reduced_statistics(self) -> dict[str, Tensor]:
+        """The step's statistics (summed over micro-batches), averaged over processes."""
+        statistics, self._statistics = self._statistics, {}
+        return self._mean_over_processes(statistics)
+
     def _add_statistics(self, statistics: dict[str, Tensor]) -> None:
-        for key, value in statistics.items():
-            value = value.detach()
-            self._statistics[key] = self._statistics[key] + value if key in self._statistics else value
+        add_into(self._statistics, {key: value.detach() for key, value in statistics.items()})
 
     def _loss_scale(self) -> tuple[float, float]:
         """``(factor, amp)``: Lightning backpropagates ``total · factor``, of which ``amp`` is the AMP loss scale."""
@@ -281,10 +289,9 @@ class SupervisedTask(PolymodalTask):
         totals: dict[str, Tensor] = {}
         for batch, _ in zip(loader, range(count)):
             batch = self.trainer.strategy.batch_to_device(batch)
-            for key, value in self.balancer.class_sums(self(batch), batch).items():
-                totals[key] = totals[key] + value if key in totals else value
+            add_into(totals, self.balancer.class_sums(self(batch), batch))
         self.model.train()
-        return {k: self.mean_over_processes(v) for k, v in totals.items()} if self.distributed else totals
+        return self._mean_over_processes(totals)
 
     def on_train_epoch_end(self) -> None:
         self._log_state(self.balancer.train_epoch_end())

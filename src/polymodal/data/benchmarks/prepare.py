@@ -36,7 +36,7 @@ from polymodal.data.audio import fix_length, log_spectrogram, read_wav
 from polymodal.data.benchmarks import ave, cremad, kinetics_sounds, ucf101
 from polymodal.data.benchmarks.clips import CLIPS_DIR, MANIFEST_FILE, has_array
 from polymodal.data.benchmarks.frames import resize_frames
-from polymodal.data.benchmarks.sources import ClipSource, Discovery, Problem, Recipe
+from polymodal.data.benchmarks.sources import ClipSource, Discovery, Recipe
 from polymodal.data.benchmarks.video import read_audio_track, read_frames
 from polymodal.data.sleep.cache import night_path, remove_partials, write_night
 from polymodal.errors import PolymodalError
