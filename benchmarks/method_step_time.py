@@ -36,7 +36,7 @@ def make_data(n: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 def task(method: str, data: ArrayDataModule, hidden: int) -> SupervisedTask:
     torch.manual_seed(0)
-    return SupervisedTask(method=method, optimizer="sgd", lr=0.01, data_info=data.info.to_dict(),
+    return SupervisedTask(balancer=method, optimizer="sgd", lr=0.01, data_info=data.info.to_dict(),
                           encoder_options={"hidden_dim": hidden, "dropout": 0.0})
 
 

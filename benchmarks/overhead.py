@@ -34,7 +34,7 @@ def make_data(n: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def time_polymodal(data: ArrayDataModule, hidden: int, epochs: int, out: str) -> tuple[float, int]:
-    task = SupervisedTask(method="multiloss", data_info=data.info.to_dict(), encoder_options={"hidden_dim": hidden})
+    task = SupervisedTask(balancer="multiloss", data_info=data.info.to_dict(), encoder_options={"hidden_dim": hidden})
     trainer = L.Trainer(max_epochs=epochs, logger=CSVLogger(out), default_root_dir=out, limit_val_batches=0,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
     start = time.perf_counter()
@@ -43,7 +43,7 @@ def time_polymodal(data: ArrayDataModule, hidden: int, epochs: int, out: str) ->
 
 
 def time_plain(data: ArrayDataModule, hidden: int, epochs: int) -> tuple[float, int]:
-    task = SupervisedTask(method="multiloss", data_info=data.info.to_dict(), encoder_options={"hidden_dim": hidden})
+    task = SupervisedTask(balancer="multiloss", data_info=data.info.to_dict(), encoder_options={"hidden_dim": hidden})
     model = task.model
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     loader = torch.utils.data.DataLoader(data.splits["train"], batch_size=data.batch_size, shuffle=True,

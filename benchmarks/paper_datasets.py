@@ -106,6 +106,7 @@ def run_step(args: argparse.Namespace) -> None:
     import torch
 
     from polymodal.data.benchmarks.av_datamodules import CremadDataModule
+    from polymodal.balance import MLB
     from polymodal.tasks import SupervisedTask
 
     root = args.work / "prepared-jobs1"
@@ -113,8 +114,8 @@ def run_step(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     batch = next(iter(data.train_dataloader()))
     load = time.perf_counter() - start
-    task = SupervisedTask(method="mlb", fusion="late", encoder="resnet18", encoder_options={"width": 64},
-                          method_options={"alpha": 0.5, "beta_max": 10.0}, data_info=data.info.to_dict())
+    task = SupervisedTask(balancer=MLB(alpha=0.5, beta_max=10.0), fusion="late", encoder="resnet18",
+                          encoder_options={"width": 64}, data_info=data.info.to_dict())
     times: list[float] = []
     cpu: list[float] = []
 

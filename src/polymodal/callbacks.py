@@ -1,4 +1,5 @@
-"""Checkpoint selection and early stopping that wait for a task's first stage to end.
+"""The CLI's callbacks: checkpoint selection and early stopping that wait for a task's first stage to
+end, and the files an evaluation or prediction writes.
 
 A task may start with a stage that is not yet its method — the unimodal
 first stage of :class:`~polymodal.tasks.SupervisedTask`, where the encoders
@@ -12,11 +13,21 @@ not yet comparable: no best checkpoint is kept and no patience is used up
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor
+
+from polymodal.errors import PolymodalError
+from polymodal.eval.metrics import as_floats
+from polymodal.eval.summary import print_summary
 
 
 def selecting(trainer: L.Trainer) -> bool:
@@ -38,3 +49,58 @@ class PatientEarlyStopping(EarlyStopping):
     def _run_early_stopping_check(self, trainer: L.Trainer, *args: Any, **kwargs: Any) -> None:
         if selecting(trainer):
             super()._run_early_stopping_check(trainer, *args, **kwargs)
+
+
+class MetricsFile(Callback):
+    """After an evaluation (``test``, or a stand-alone ``validate``), write ``<out>/metrics.json`` and print it.
+
+    The metrics are what the task logged for the stage, reduced over
+    processes by Lightning; one process writes the file.
+    """
+
+    FILE = "metrics.json"
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.report(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.state.fn == TrainerFn.VALIDATING:
+            self.report(trainer)
+
+    def report(self, trainer: L.Trainer) -> None:
+        if not trainer.is_global_zero:
+            return
+        metrics = as_floats(dict(trainer.callback_metrics))
+        checkpoint = trainer.ckpt_path or "the current weights"
+        print_summary(metrics, f"checkpoint: {checkpoint}", f"metrics: {self.write(self.out, metrics)}")
+
+    @classmethod
+    def write(cls, out: Path, metrics: dict[str, float]) -> Path:
+        """Write ``metrics.json`` (flat keys, sorted) into ``out``."""
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / cls.FILE
+        path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        return path
+
+
+class PredictionsFile(BasePredictionWriter):
+    """``polymodal predict``: the predictions of every sample in ``<out>/predictions.npz`` (one file per process
+    under DDP, ``predictions-rank<k>.npz``, each with the dataset indices it holds)."""
+
+    def __init__(self, out: str | Path) -> None:
+        super().__init__(write_interval="epoch")
+        self.out = Path(out)
+
+    def write_on_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, predictions: Sequence[Any],
+                           batch_indices: Sequence[Any]) -> None:
+        if not all(isinstance(p, Tensor) for p in predictions):
+            raise PolymodalError(f"{type(pl_module).__name__} predicts no tensors: polymodal predict does not apply")
+        self.out.mkdir(parents=True, exist_ok=True)
+        name = "predictions.npz" if trainer.world_size == 1 else f"predictions-rank{trainer.global_rank}.npz"
+        indices = [np.asarray(batch, dtype=np.int64) for loader in batch_indices for batch in loader]  # one loader
+        indices = np.concatenate(indices) if indices else np.zeros(0, np.int64)
+        np.savez(self.out / name, predictions=torch.cat(list(predictions)).float().cpu().numpy(), index=indices)
+        print(f"predictions: {self.out / name}")

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from polymodal.errors import FitInterrupted, PolymodalError
 
-USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep,data} ...
+USAGE = """usage: polymodal {fit,validate,test,predict,demo,bench,sleep,data} ...
 
   fit       train a model (--config FILE, dotted overrides, short forms
             --method --fusion --encoder --task --objective --dataset
             --modality --method_options.* --max_epochs --seed --out)
-  validate  evaluate a checkpoint on validation data (--ckpt FILE --data.val FILE)
-  test      evaluate a checkpoint on test data (--ckpt FILE --data.test FILE --out DIR)
+  validate  evaluate a checkpoint on validation data (--ckpt_path FILE --data.val FILE)
+  test      evaluate a checkpoint on test data (--ckpt_path FILE --data.test FILE [--out DIR])
+  predict   write a checkpoint's predictions (--ckpt_path FILE --data.test FILE [--out DIR])
   demo      the README's demo: balancing methods on UCI Multiple Features
   bench     run a benchmark suite: polymodal bench {balance,contrastive,sleep} --help
   sleep     polysomnography tools: polymodal sleep {prepare,synth} --help
@@ -33,14 +34,10 @@ def dispatch(argv: Sequence[str]) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], list(argv[1:])
-    if command == "fit":
-        from polymodal.runner import run_fit
+    if command in {"fit", "validate", "test", "predict"}:
+        from polymodal.runner import run
 
-        run_fit(rest)
-    elif command in {"test", "validate"}:
-        from polymodal.runner import run_evaluate
-
-        run_evaluate(command, rest)
+        run([command, *rest])
     elif command == "demo":
         from polymodal.demo import demo_main
 
@@ -58,7 +55,7 @@ def dispatch(argv: Sequence[str]) -> int:
 
         return data_main(rest)
     else:
-        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, demo, bench, sleep, data")
+        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, predict, demo, bench, sleep, data")
     return 0
 
 

@@ -1,8 +1,10 @@
 """Short command-line forms, rewritten to the full Lightning CLI keys.
 
-``polymodal fit --method mlb --fusion late --max_epochs 20 --seed 0 --out DIR``
-is the same as ``--model.method mlb --model.fusion late --trainer.max_epochs 20
---seed_everything 0 --out DIR``. ``--task NAME`` picks the task class
+``polymodal fit --method mlb --method_options.alpha 1 --fusion late --max_epochs 20
+--seed 0 --out DIR`` is the same as ``--model.balancer polymodal.balance.mlb.MLB
+--model.balancer.alpha 1 --model.fusion late --trainer.max_epochs 20
+--seed_everything 0 --out DIR``: ``--method`` takes a registry name (or an
+import path) and ``--method_options.*`` are the method's own options. ``--task NAME`` picks the task class
 (``supervised``, ``contrastive``, ``sleep``); ``--dataset NAME[:m1+m2]`` a
 built-in dataset (``polymodal.data.DATASETS``), optionally restricted to
 some modalities.
@@ -15,17 +17,17 @@ from collections.abc import Sequence
 from polymodal.errors import PolymodalError
 
 SHORT_FORMS = {
-    "--method": "--model.method",
     "--fusion": "--model.fusion",
     "--encoder": "--model.encoder",
     "--objective": "--model.objective",
     "--max_epochs": "--trainer.max_epochs",
     "--seed": "--seed_everything",
     "--modality": "--model.modalities",
+    "--ckpt": "--ckpt_path",
 }
 
-MODEL_OPTION_GROUPS = ("--method_options", "--objective_options", "--encoder_options", "--fusion_options")
-"""``--method_options.alpha 1`` is ``--model.method_options.alpha 1`` (and likewise for the others)."""
+MODEL_OPTION_GROUPS = ("--objective_options", "--encoder_options", "--fusion_options")
+"""``--fusion_options.hidden_dim 8`` is ``--model.fusion_options.hidden_dim 8`` (and likewise for the others)."""
 
 TASK_CLASSES = {
     "supervised": "polymodal.tasks.SupervisedTask",
@@ -43,11 +45,17 @@ def split_option(arg: str) -> tuple[str, str | None]:
 def expand_short_forms(argv: Sequence[str]) -> list[str]:
     """Rewrite the short forms in ``argv``; everything else passes through."""
     out: list[str] = []
+    method_options: list[str] = []  # after the method's class, wherever they were given
     args = list(argv)
     i = 0
     while i < len(args):
         key, value = split_option(args[i])
-        if key in SHORT_FORMS or key in ("--task", "--dataset"):
+        if key.startswith("--method_options."):
+            method_options.append("--model.balancer." + args[i][len("--method_options."):])
+            if value is None and i + 1 < len(args):
+                method_options.append(args[i + 1])
+                i += 1
+        elif key in SHORT_FORMS or key in ("--task", "--dataset", "--method"):
             if value is None:
                 if i + 1 >= len(args):
                     raise PolymodalError(f"option {key} needs a value")
@@ -55,6 +63,8 @@ def expand_short_forms(argv: Sequence[str]) -> list[str]:
                 i += 1
             if key == "--dataset":
                 out += dataset_arguments(value)
+            elif key == "--method":
+                out += ["--model.balancer", balancer_class_path(value)]
             elif key == "--task":
                 if value not in TASK_CLASSES:
                     raise PolymodalError(f"unknown task {value!r}; choose one of: {', '.join(TASK_CLASSES)}")
@@ -68,35 +78,17 @@ def expand_short_forms(argv: Sequence[str]) -> list[str]:
         else:
             out.append(args[i])
         i += 1
-    return out
+    return out + method_options
 
 
-def pop_option(argv: list[str], *names: str) -> str | None:
-    """Remove ``--name VALUE`` (or ``--name=VALUE``) from ``argv`` and return VALUE."""
-    for i, arg in enumerate(argv):
-        key, value = split_option(arg)
-        if key in names:
-            if value is None:
-                if i + 1 >= len(argv):
-                    raise PolymodalError(f"option {key} needs a value")
-                value = argv[i + 1]
-                del argv[i : i + 2]
-            else:
-                del argv[i]
-            return value
-    return None
+def balancer_class_path(name: str) -> str:
+    """The import path of the method registered as ``name`` (an import path passes through)."""
+    if "." in name:
+        return name
+    from polymodal.balance import BALANCERS
 
-
-def pop_flag(argv: list[str], name: str) -> bool:
-    """Remove the flag ``name`` (also ``name=true``) from ``argv``; True if it was there."""
-    for i, arg in enumerate(argv):
-        key, value = split_option(arg)
-        if key == name:
-            del argv[i]
-            if value is not None and value.lower() not in ("true", "1", "yes"):
-                return False
-            return True
-    return False
+    cls = BALANCERS.get(name)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def dataset_arguments(spec: str) -> list[str]:

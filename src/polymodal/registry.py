@@ -8,10 +8,13 @@ lists the valid choices.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+import importlib
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
-from polymodal.errors import UnknownNameError
+from polymodal.errors import PolymodalError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -35,13 +38,13 @@ class Registry(Generic[T]):
         return add
 
     def get(self, name: str) -> T:
-        """Return the entry for ``name`` or raise with the list of valid names."""
-        try:
+        """Return the entry for ``name`` — a registered name, or a user's class by import path
+        (``mypkg.MyFusion``) — or raise with the list of valid names."""
+        if name in self._entries:
             return self._entries[name]
-        except KeyError:
-            raise UnknownNameError(
-                f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
-            ) from None
+        if "." in name:
+            return import_class(name, object)
+        raise UnknownNameError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}")
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -51,3 +54,32 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def import_class(path: str, base: type, imported_only: bool = False) -> Any:
+    """The subclass of ``base`` at import path ``path`` (``package.module.Class``).
+
+    With ``imported_only`` (paths read from a checkpoint) the module must
+    already be imported: a file never makes polymodal import new code.
+    """
+    module_name, _, attribute = path.rpartition(".")
+    if imported_only and module_name not in sys.modules:
+        raise PolymodalError(f"{path!r}: its module is not imported; import it before loading")
+    try:
+        obj = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError):
+        raise PolymodalError(f"cannot import {path!r}") from None
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        raise PolymodalError(f"{path!r} is not a subclass of {base.__name__}")
+    return obj
+
+
+def check_options(factory: Callable[..., Any], options: Mapping[str, Any], what: str) -> None:
+    """Raise a :class:`~polymodal.errors.PolymodalError` naming an option ``factory`` does not take."""
+    signature = inspect.signature(factory)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return
+    valid = [name for name, p in signature.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = [name for name in options if name not in valid]
+    if unknown:
+        raise PolymodalError(f"{what}: unknown option {unknown[0]!r}; valid options: {', '.join(valid) or 'none'}")

@@ -1,14 +1,21 @@
-"""``polymodal fit`` / ``validate`` / ``test``: Lightning CLI plus the run directory.
+"""``polymodal fit | validate | test | predict``: Lightning's CLI with polymodal's run directory.
 
-Every run writes to its output directory (``--out``): the resolved
-``config.yaml``, ``checkpoints/`` (best by the task's validation metric, and
-``last.ckpt`` for resuming with ``--ckpt_path last``), CSV logs
-(``metrics.csv``) and ``metrics.json`` with flat keys such as ``test/acc``.
+Each subcommand is a :class:`~lightning.pytorch.cli.LightningCLI` subcommand
+(its options: ``polymodal fit --help``). ``fit`` writes into its run
+directory (``--out``): the resolved ``config.yaml``, ``checkpoints/`` (best
+by the task's validation metric, and ``last.ckpt`` for resuming with
+``--ckpt_path last``), CSV logs (``metrics.csv``), and — after evaluating the
+best checkpoint on the test split (the validation split without one) —
+``metrics.json`` with flat keys such as ``test/acc``
+(:class:`~polymodal.callbacks.MetricsFile`). ``validate``, ``test`` and
+``predict`` take ``--ckpt_path FILE``: the task and its options are read
+from the checkpoint, the data from the command line, and results go to
+``<run>/<subcommand>`` unless ``--out`` says otherwise, so the fit's own
+``metrics.json`` is never overwritten.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,202 +25,218 @@ import lightning as L
 import torch
 import yaml
 from lightning.fabric.utilities.rank_zero import rank_zero_only
-from lightning.pytorch.cli import LightningCLI
-from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
-
-from polymodal.cli_args import expand_short_forms, pop_flag, pop_option
+from polymodal.cli_args import expand_short_forms
+from polymodal.callbacks import BestCheckpoint, MetricsFile, PatientEarlyStopping, PredictionsFile
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.errors import FitInterrupted, PolymodalError
+from polymodal.registry import import_class
 from polymodal.run_directory import prepare_run_directory
-from polymodal.eval.metrics import as_floats
-from polymodal.eval.summary import print_summary
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+from polymodal.tasks.registry import TASK_KEY, TASKS
 
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
 DEFAULT_OUT = "runs/latest"
-METRICS_FILE = "metrics.json"
+DEFAULT_CLASSES = {"model": "polymodal.tasks.supervised.SupervisedTask", "data": "polymodal.data.npz.NpzDataModule"}
+"""The task and data classes when the command line, its configs and its checkpoint name none."""
 
 
 def data_info_of(datamodule: MultimodalDataModule) -> dict[str, Any]:
     return datamodule.info.to_dict()
 
 
-DEFAULT_CLASSES = {"model": "polymodal.tasks.supervised.SupervisedTask", "data": "polymodal.data.npz.NpzDataModule"}
-"""The task and data classes when the command line and its configs name none."""
+def option_value(argv: Sequence[str], name: str) -> str | None:
+    """The value of ``--name VALUE`` or ``--name=VALUE`` in ``argv`` (the last one given)."""
+    value = None
+    for i, arg in enumerate(argv):
+        key, sep, rest = arg.partition("=")
+        if key == name:
+            value = rest if sep else (argv[i + 1] if i + 1 < len(argv) else None)
+    return value
 
 
-def chosen_groups(argv: Sequence[str]) -> set[str]:
-    """The groups (``model``, ``data``) whose class the arguments or their config files choose.
+def checkpoint_task(ckpt_path: str) -> str:
+    """The class path of the task a checkpoint holds (recorded by every polymodal task)."""
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise PolymodalError(f"--ckpt_path {ckpt_path}: no such checkpoint")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for a file that is not a checkpoint
+        raise PolymodalError(f"--ckpt_path {ckpt_path}: not a readable checkpoint ({err.__class__.__name__})") from None
+    if not isinstance(checkpoint, dict) or TASK_KEY not in checkpoint:
+        raise PolymodalError(f"--ckpt_path {ckpt_path}: not a polymodal checkpoint (no task recorded)")
+    cls = TASKS.get(checkpoint[TASK_KEY])
+    return f"{cls.__module__}.{cls.__qualname__}"
 
-    A default class is set only for the others: jsonargparse carries a class's
-    options over to a class chosen after it, so a default task would hand
-    its learning rate to the task the user picked.
+
+def default_classes(subcommand: str, argv: Sequence[str]) -> dict[str, str]:
+    """The default task and data classes for the groups the arguments and their configs leave open.
+
+    A default class is set only for those: jsonargparse carries a class's
+    options over to a class chosen after it, so a default task would hand its
+    learning rate to the task the user picked. ``validate``/``test``/``predict``
+    take the task from the checkpoint, and the data class the task reads.
     """
     chosen: set[str] = set()
-    args = list(argv)
-    for i, arg in enumerate(args):
+    for i, arg in enumerate(argv):
         key, _, value = arg.partition("=")
         if key in ("--model", "--data"):
             chosen.add(key[2:])
-        elif key == "--config":
-            path = Path(value or (args[i + 1] if i + 1 < len(args) else ""))
-            if path.is_file():
-                try:
-                    content = yaml.safe_load(path.read_text())
-                except (yaml.YAMLError, UnicodeDecodeError, ValueError):
-                    continue  # the CLI's own parser reports a bad config
-                if isinstance(content, dict):
-                    chosen |= {group for group in DEFAULT_CLASSES if group in content}
-    return chosen
+        elif key in ("--config", "-c"):
+            chosen |= groups_in_config(Path(value or (argv[i + 1] if i + 1 < len(argv) else "")))
+    defaults = dict(DEFAULT_CLASSES)
+    ckpt_path = option_value(argv, "--ckpt_path")
+    if subcommand != "fit" and ckpt_path is not None:
+        defaults["model"] = checkpoint_task(ckpt_path)
+        defaults["data"] = import_class(defaults["model"], L.LightningModule).default_data
+        chosen.discard("model")
+    return {group: path for group, path in defaults.items() if group not in chosen}
+
+
+def groups_in_config(path: Path) -> set[str]:
+    """The groups (``model``, ``data``) a config file sets (none for an unreadable one: the parser reports it)."""
+    if not path.is_file():
+        return set()
+    try:
+        content = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+        return set()
+    return {group for group in DEFAULT_CLASSES if isinstance(content, dict) and group in content}
 
 
 class PolymodalCLI(LightningCLI):
-    """Lightning CLI with polymodal's defaults: task and data classes, run directory, linked data info."""
+    """Lightning's CLI with polymodal's defaults: task and data classes, run directory, ``metrics.json``."""
 
-    def __init__(self, *args: Any, default_classes: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, args: Sequence[str], default_classes: dict[str, str], run: bool = True) -> None:
         self.default_classes = default_classes
-        super().__init__(*args, **kwargs)
+        main_prog = {} if run else {"prog": "polymodal fit"}  # built, not run: the fit subcommand's parser
+        super().__init__(
+            datamodule_class=MultimodalDataModule,
+            subclass_mode_data=True,
+            subclass_mode_model=True,
+            args=list(args),
+            save_config_kwargs={"overwrite": True},
+            seed_everything_default=0,
+            run=run,
+            parser_kwargs={"exit_on_error": False, **main_prog,
+                           **{name: {"prog": f"polymodal {name}", "exit_on_error": False} for name in SUBCOMMANDS}},
+        )
 
-    def add_arguments_to_parser(self, parser) -> None:
-        parser.add_argument("--out", default=DEFAULT_OUT, help="run directory (config, checkpoints, logs, metrics.json)")
-        parser.add_argument("--early_stopping", type=int, default=0,
-                            help="stop after this many validation epochs without improvement (0: off)")
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        subcommand = parser.prog.rpartition(" ")[2]
+        parser.add_argument("--out", type=str | None, default=None,
+                            help=f"run directory (fit: {DEFAULT_OUT}; otherwise <run>/{subcommand} of the checkpoint)")
         parser.set_defaults({group: {"class_path": path} for group, path in self.default_classes.items()})
-        parser.link_arguments("data", "model.init_args.data_info", compute_fn=data_info_of, apply_on="instantiate")
         parser.link_arguments("seed_everything", "data.init_args.seed")
+        if subcommand == "fit":
+            parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+            parser.add_argument("--verbose", action="store_true", help="also print the model summary")
+            parser.add_argument("--early_stopping", type=int, default=0,
+                                help="stop after this many validation epochs without improvement (0: off)")
+            # a fitted task is sized by its data; the other subcommands read the size from the checkpoint
+            parser.link_arguments("data", "model.init_args.data_info", compute_fn=data_info_of,
+                                  apply_on="instantiate")
+        if subcommand == "test":
+            parser.add_argument("--conditions", type=str | None, default=None,
+                                help="sleep staging: evaluate under these conditions, e.g. both,eeg_only,eog_only")
+
+    @property
+    def command(self) -> str:
+        """The subcommand; ``fit`` for a CLI built without running."""
+        return self.subcommand or "fit"
+
+    # --- the run directory -------------------------------------------------------
+    @property
+    def out(self) -> Path:
+        out = self._get(self.config, "out")
+        if out is not None:
+            return Path(out)
+        if self.command == "fit":
+            return Path(DEFAULT_OUT)
+        ckpt_path = self._get(self.config, "ckpt_path")
+        if ckpt_path is None:
+            raise PolymodalError(f"polymodal {self.command} needs --ckpt_path CHECKPOINT")
+        return Path(ckpt_path).resolve().parent.parent / self.command
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
-        out = Path(self.config_init["out"])
-        metric, mode = self.model.monitor
-        callbacks = list(self.config_init["trainer"].get("callbacks") or [])
-        callbacks.append(BestCheckpoint(dirpath=out / "checkpoints", filename="best", monitor=metric,
-                                         mode=mode, save_last=True))
-        if self.config_init["early_stopping"]:
-            callbacks.append(PatientEarlyStopping(metric, mode=mode, patience=self.config_init["early_stopping"]))
-        kwargs.setdefault("logger", CSVLogger(out, name="", version=""))
-        return super().instantiate_trainer(default_root_dir=str(out), callbacks=callbacks, **kwargs)
+        callbacks = list(self._get(self.config_init, "trainer").get("callbacks") or [])
+        if self.command == "fit":
+            metric, mode = self.model.monitor
+            callbacks.append(BestCheckpoint(dirpath=self.out / "checkpoints", filename="best", monitor=metric,
+                                            mode=mode, save_last=True))
+            if self._get(self.config_init, "early_stopping"):
+                callbacks.append(PatientEarlyStopping(metric, mode=mode,
+                                                      patience=self._get(self.config_init, "early_stopping")))
+        callbacks.append(PredictionsFile(self.out) if self.command == "predict" else MetricsFile(self.out))
+        kwargs.setdefault("logger", CSVLogger(self.out, name="", version=""))
+        if not (self.command == "fit" and self._get(self.config_init, "verbose")):
+            kwargs.setdefault("enable_model_summary", False)
+        return super().instantiate_trainer(default_root_dir=str(self.out), callbacks=callbacks, **kwargs)
 
+    # --- fit, then evaluate the best checkpoint ----------------------------------
+    def before_fit(self) -> None:
+        if rank_zero_only.rank == 0:  # the other DDP processes start inside fit, after this check
+            prepare_run_directory(self.out, self._get(self.config, "ckpt_path"), self._get(self.config, "overwrite"))
 
-def build_cli(argv: Sequence[str]) -> PolymodalCLI:
-    warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")
-    chosen = chosen_groups(argv)
-    return PolymodalCLI(
-        default_classes={group: path for group, path in DEFAULT_CLASSES.items() if group not in chosen},
-        datamodule_class=MultimodalDataModule,
-        subclass_mode_data=True,
-        subclass_mode_model=True,
-        run=False,
-        args=list(argv),
-        save_config_kwargs={"overwrite": True},
-        seed_everything_default=0,
-        parser_kwargs={"prog": "polymodal fit", "exit_on_error": False},
-    )
+    def fit(self, model: L.LightningModule, **kwargs: Any) -> None:
+        """``trainer.fit``; a run stopped by Ctrl-C or SIGTERM ends with how to resume it (exit 130)."""
+        try:
+            self.trainer.fit(model, **kwargs)
+        except (KeyboardInterrupt, SystemExit, SIGTERMException) as stop:
+            if isinstance(stop, SystemExit) and not self.trainer.interrupted:
+                raise
+            raise FitInterrupted(self.resume_hint()) from None
+        if self.trainer.interrupted:
+            raise FitInterrupted(self.resume_hint())
 
+    def resume_hint(self) -> str:
+        return (f"training stopped at epoch {self.trainer.current_epoch}; resume with the same command "
+                f"and --ckpt_path last (run directory {self.out})")
 
-def write_metrics(out: Path, metrics: dict[str, float]) -> Path:
-    """Write ``metrics.json`` (flat keys, sorted) into the run directory."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / METRICS_FILE
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    return path
+    def after_fit(self) -> None:
+        best = self.trainer.checkpoint_callback.best_model_path or None
+        evaluate = self.trainer.test if self.datamodule.has_split("test") else self.trainer.validate
+        evaluate(self.model, datamodule=self.datamodule, ckpt_path=best, verbose=False)
 
+    # --- evaluating a checkpoint -------------------------------------------------
+    def before_validate(self) -> None:
+        self.check_evaluation_data("val")
 
-def run_fit(argv: Sequence[str]) -> dict[str, float]:
-    """Train, keep the best validation checkpoint, evaluate it, write ``metrics.json``."""
-    args = list(argv)
-    ckpt_path = pop_option(args, "--ckpt_path", "--ckpt")
-    overwrite = pop_flag(args, "--overwrite")
-    cli = build_cli(expand_short_forms(args))
-    trainer, task, data = cli.trainer, cli.model, cli.datamodule
-    out = Path(cli.config_init["out"])
-    if rank_zero_only.rank == 0:  # the other DDP processes start inside fit, after this check
-        prepare_run_directory(out, ckpt_path, overwrite)
-    fit_or_explain_interruption(trainer, task, data, ckpt_path, argv)
-    best = trainer.checkpoint_callback.best_model_path or None
-    stage = "test" if data.has_split("test") else "validate"
-    results = getattr(trainer, stage)(task, datamodule=data, ckpt_path=best, verbose=False)
-    metrics = as_floats(results[0]) if results else {}
-    if trainer.is_global_zero:  # under DDP every process runs this function; one writes the results
-        path = write_metrics(out, metrics)
-        print_summary(metrics, f"best checkpoint: {best}", f"metrics: {path}")
-    return metrics
+    def before_test(self) -> None:
+        self.check_evaluation_data("test")
 
+    def before_predict(self) -> None:
+        self.check_evaluation_data("predict")
 
-def fit_or_explain_interruption(trainer: L.Trainer, task: L.LightningModule, data: MultimodalDataModule,
-                                ckpt_path: str | None, argv: Sequence[str]) -> None:
-    """``trainer.fit``; a run stopped by Ctrl-C or SIGTERM ends with how to resume it (exit 130)."""
-    try:
-        trainer.fit(task, datamodule=data, ckpt_path=ckpt_path)
-    except (KeyboardInterrupt, SystemExit, SIGTERMException) as stop:
-        if isinstance(stop, SystemExit) and not trainer.interrupted:
-            raise
-        resume = " ".join(["polymodal fit", *[a for a in argv if a not in ("--overwrite",)], "--ckpt_path", "last"])
-        raise FitInterrupted(f"training stopped at epoch {trainer.current_epoch}; resume with: {resume}") from None
-    if trainer.interrupted:
-        raise FitInterrupted(f"training stopped at epoch {trainer.current_epoch}; resume with --ckpt_path last")
+    def check_evaluation_data(self, split: str) -> None:
+        """The data must hold the split, with the checkpoint's modalities, shapes and class range."""
+        if self._get(self.config, "ckpt_path") is None:
+            raise PolymodalError(f"polymodal {self.command} needs --ckpt_path CHECKPOINT")
+        data, expected = self.datamodule, self.model.data_info
+        if not data.requested_modalities:
+            data.requested_modalities = list(expected.modalities)
+        source = "test" if split == "predict" else split
+        if not data.has_split(source):
+            raise PolymodalError(f"polymodal {self.command}: give the {source} data (--data.{source} FILE)")
+        check_compatible(expected, data.info)
 
-
-def load_task(ckpt: str) -> L.LightningModule:
-    """Any polymodal task from its checkpoint (its class is recorded in the file)."""
-    path = Path(ckpt)
-    if not path.is_file():
-        raise PolymodalError(f"{ckpt}: no such checkpoint")
-    try:
-        meta = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for a non-checkpoint file
-        raise PolymodalError(f"{ckpt}: not a readable checkpoint ({err.__class__.__name__})") from None
-    if TASK_KEY not in meta or DATA_INFO_KEY not in meta:
-        raise PolymodalError(f"{ckpt}: not a polymodal checkpoint (no task or data info recorded)")
-    return TASKS.get(meta[TASK_KEY]).from_checkpoint(path)
-
-
-def run_evaluate(stage: str, argv: Sequence[str]) -> dict[str, float]:
-    """``polymodal test|validate --ckpt CKPT --data.test FILE --out DIR``.
-
-    For a sleep checkpoint, ``--conditions both,eeg_only,...`` evaluates the
-    test nights under each condition (:mod:`polymodal.eval.sleep_eval`).
-    """
-    from jsonargparse import ArgumentParser
-
-    args = list(argv)
-    ckpt = pop_option(args, "--ckpt", "--ckpt_path")
-    if ckpt is None:
-        raise PolymodalError(f"polymodal {stage} needs --ckpt CHECKPOINT")
-    conditions = pop_option(args, "--conditions")
-    task = load_task(ckpt)
-    sleep = TASKS.get("sleep")
-    if conditions is not None and (stage != "test" or not isinstance(task, sleep)):
-        raise PolymodalError("--conditions applies to `polymodal test` of a sleep-staging checkpoint")
-    default_data = "polymodal.data.sleep.SleepDataModule" if isinstance(task, sleep) else "polymodal.data.npz.NpzDataModule"
-    parser = ArgumentParser(prog=f"polymodal {stage}", exit_on_error=False)
-    parser.add_argument("--config", action="config")
-    parser.add_subclass_arguments(MultimodalDataModule, "data", default={"class_path": default_data})
-    parser.add_argument("--out", default=str(Path(ckpt).resolve().parent.parent / stage))
-    parser.add_argument("--accelerator", default="auto")
-    parser.add_argument("--devices", default="auto")
-    config = parser.instantiate_classes(parser.parse_args(expand_short_forms(args)))
-    data: MultimodalDataModule = config.data
-    expected = task.data_info
-    if not data.requested_modalities:
-        data.requested_modalities = list(expected.modalities)
-    check_compatible(expected, data.info)
-    split = "test" if stage == "test" else "val"
-    if not data.has_split(split):
-        raise PolymodalError(f"polymodal {stage}: give the {split} data (--data.{split} FILE)")
-    if conditions is not None:
+    def test(self, model: L.LightningModule, **kwargs: Any) -> None:
+        """``trainer.test``, or the sleep evaluation under ``--conditions``."""
+        conditions = self._get(self.config, "conditions")
+        if conditions is None:
+            self.trainer.test(model, **{**kwargs, "verbose": False})  # MetricsFile prints the results
+            return
         from polymodal.eval.sleep_report import evaluate_and_plot
+        from polymodal.eval.summary import print_summary
 
-        metrics = evaluate_and_plot(task, data, conditions, Path(config.out))
-    else:
-        trainer = L.Trainer(accelerator=config.accelerator, devices=config.devices, logger=False,
-                            default_root_dir=config.out)
-        results = getattr(trainer, stage)(task, datamodule=data, verbose=False)
-        metrics = as_floats(results[0]) if results else {}
-    path = write_metrics(Path(config.out), metrics)
-    print_summary(metrics, f"checkpoint: {ckpt}", f"metrics: {path}")
-    return metrics
+        if not isinstance(model, TASKS.get("sleep")):
+            raise PolymodalError("--conditions applies to a sleep-staging checkpoint")
+        model.load_state_dict(torch.load(kwargs["ckpt_path"], map_location="cpu", weights_only=True)["state_dict"])
+        metrics = evaluate_and_plot(model, kwargs["datamodule"], conditions, self.out)
+        print_summary(metrics, f"checkpoint: {kwargs['ckpt_path']}", f"metrics: {MetricsFile.write(self.out, metrics)}")
 
 
 def check_compatible(expected, found) -> None:
@@ -229,3 +252,22 @@ def check_compatible(expected, found) -> None:
         )
     if bool(expected.num_classes) != bool(found.num_classes):
         raise PolymodalError("data and model disagree on classification vs regression targets")
+
+
+def configured(argv: Sequence[str]) -> PolymodalCLI:
+    """The task, data and trainer ``polymodal fit ARGV`` would use, built but not run."""
+    return build(argv, run=False)
+
+
+def run(argv: Sequence[str]) -> None:
+    """Run ``polymodal SUBCOMMAND ...`` (``argv[0]`` is the subcommand)."""
+    build(argv, run=True)
+
+
+def build(argv: Sequence[str], run: bool) -> PolymodalCLI:
+    """The CLI over ``argv`` with the short forms expanded (:mod:`polymodal.cli_args`)."""
+    subcommand, args = (argv[0], expand_short_forms(argv[1:])) if run else ("fit", expand_short_forms(argv))
+    argv = [subcommand, *args] if run else args
+    with warnings.catch_warnings():  # the arguments are the command line's, rewritten: not a mistake
+        warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")
+        return PolymodalCLI(argv, default_classes(subcommand, args), run=run)

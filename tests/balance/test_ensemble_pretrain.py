@@ -92,11 +92,11 @@ def test_pretrained_option_loads_unimodal_encoders(tmp_path, freeze) -> None:
     data = ArrayDataModule(train=arrays(120, 0), batch_size=32)
     paths = {}
     for m in ("a", "b"):
-        unimodal = SupervisedTask(method="unimodal", modalities=[m], data_info=data.info.to_dict())
+        unimodal = SupervisedTask(balancer="unimodal", modalities=[m], data_info=data.info.to_dict())
         trainer = fit(unimodal, data, tmp_path / m)
         paths[m] = str(tmp_path / f"{m}.ckpt")
         trainer.save_checkpoint(paths[m])
-    task = SupervisedTask(method="multiloss", pretrained=paths, freeze_pretrained=freeze,
+    task = SupervisedTask(balancer="multiloss", pretrained=paths, freeze_pretrained=freeze,
                           data_info=data.info.to_dict())
     trainer = L.Trainer(max_epochs=1, limit_train_batches=1, default_root_dir=tmp_path / "ft", logger=False,
                         enable_progress_bar=False, enable_model_summary=False)
@@ -119,8 +119,8 @@ def test_pretrained_option_loads_unimodal_encoders(tmp_path, freeze) -> None:
 def test_pretrained_names_modalities_of_the_model(tmp_path) -> None:
     data = ArrayDataModule(train=arrays(40, 0))
     with pytest.raises(PolymodalError, match="unknown modality 'c'"):
-        SupervisedTask(method="mcr", pretrained={"c": "x.ckpt"}, data_info=data.info.to_dict())
-    task = SupervisedTask(method="mcr", pretrained={"a": str(tmp_path / "missing.ckpt")}, data_info=data.info.to_dict())
+        SupervisedTask(balancer="mcr", pretrained={"c": "x.ckpt"}, data_info=data.info.to_dict())
+    task = SupervisedTask(balancer="mcr", pretrained={"a": str(tmp_path / "missing.ckpt")}, data_info=data.info.to_dict())
     trainer = L.Trainer(max_epochs=1, limit_train_batches=1, logger=False, enable_progress_bar=False,
                         enable_checkpointing=False, enable_model_summary=False)
     with pytest.raises(PolymodalError, match="missing.ckpt: no such checkpoint"):
@@ -129,7 +129,7 @@ def test_pretrained_names_modalities_of_the_model(tmp_path) -> None:
 
 def test_optimizer_choice() -> None:
     data = ArrayDataModule(train=arrays(40, 0))
-    sgd = SupervisedTask(method="mlb", optimizer="sgd", lr=0.05, data_info=data.info.to_dict()).configure_optimizers()
+    sgd = SupervisedTask(balancer="mlb", optimizer="sgd", lr=0.05, data_info=data.info.to_dict()).configure_optimizers()
     assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["momentum"] == 0.9
     with pytest.raises(PolymodalError, match="unknown optimizer 'lbfgs'"):
         SupervisedTask(optimizer="lbfgs", data_info=data.info.to_dict())

@@ -77,7 +77,7 @@ def test_published_prototypes_come_from_an_evaluation_pass_before_each_epoch():
     arrays = {"a": rng.normal(size=(80, 4)).astype("float32"), "b": rng.normal(size=(80, 3)).astype("float32"),
               "y": np.arange(80) % 3}
     data = ArrayDataModule(train=arrays, val=arrays, batch_size=8)  # 10 batches: the first one is 10%
-    task = SupervisedTask(method="pmr", encoder_options={"hidden_dim": 6, "dropout": 0.5}, data_info=data.info)
+    task = SupervisedTask(balancer="pmr", encoder_options={"hidden_dim": 6, "dropout": 0.5}, data_info=data.info)
     seen = {}
 
     class Capture(L.Callback):

@@ -23,7 +23,7 @@ def datamodule(count: int) -> ArrayDataModule:
 
 def make_task(method: str, count: int) -> SupervisedTask:
     return SupervisedTask(
-        method=method, fusion="cosine" if method == "mmcosine" else "late", method_options=OPTIONS.get(method),
+        balancer=build_balancer(method, **OPTIONS.get(method, {})), fusion="cosine" if method == "mmcosine" else "late",
         encoder_options={"hidden_dim": 8, "dropout": 0.0}, data_info=datamodule(count).info,
     )
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from polymodal import ArrayDataModule, SupervisedTask
-from polymodal.balance import ModelView
+from polymodal.balance import MCR, ModelView
 from polymodal.balance.unimodal_stage import unimodal_stage_loss
 from polymodal.errors import PolymodalError
 
@@ -35,7 +35,7 @@ def test_stage_loss_keeps_modalities_apart(kit) -> None:
     assert all(g is None for g in from_m0)  # no gradient crosses modalities
 
 
-def logged_terms(method: str, **options) -> tuple[SupervisedTask, dict[int, set[str]]]:
+def logged_terms(method: str | MCR, **options) -> tuple[SupervisedTask, dict[int, set[str]]]:
     seen: dict[int, set[str]] = {}
 
     class Terms(L.Callback):
@@ -43,7 +43,7 @@ def logged_terms(method: str, **options) -> tuple[SupervisedTask, dict[int, set[
             terms = module._loss(module(batch), batch, module._context(training=True)).terms
             seen.setdefault(trainer.current_epoch, set()).update(terms)
 
-    task = SupervisedTask(method=method, data_info=data().info, encoder_options={"hidden_dim": 8}, **options)
+    task = SupervisedTask(balancer=method, data_info=data().info, encoder_options={"hidden_dim": 8}, **options)
     trainer = L.Trainer(max_epochs=4, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, callbacks=[Terms()])
     trainer.fit(task, data())
@@ -51,7 +51,7 @@ def logged_terms(method: str, **options) -> tuple[SupervisedTask, dict[int, set[
 
 
 def test_mcr_starts_with_half_of_the_epochs_unimodal() -> None:
-    task, seen = logged_terms("mcr", method_options={"permutations": 2})
+    task, seen = logged_terms(MCR(permutations=2))
     assert task._stage_epochs == 2
     assert seen[0] == seen[1] == {"uni/a", "uni/b", "fusion_probe"}
     assert {"fused", "pd", "con", "ceb"} <= seen[2] and "fusion_probe" not in seen[3]
@@ -61,21 +61,21 @@ def test_any_method_can_start_unimodal_and_keeps_probe_heads() -> None:
     task, seen = logged_terms("joint", unimodal_epochs=1)
     assert seen[0] == {"uni/a", "uni/b", "fusion_probe"}
     assert seen[1] == {"fused", "probe/a", "probe/b"}
-    _, seen = logged_terms("mcr", unimodal_epochs=0, method_options={"permutations": 2})
+    _, seen = logged_terms(MCR(permutations=2), unimodal_epochs=0)
     assert "pd" in seen[0]
 
 
 def test_pretrained_checkpoints_replace_the_stage_and_bad_values_raise(tmp_path) -> None:
-    task = SupervisedTask(method="mcr", pretrained={"a": str(tmp_path / "a.ckpt")}, data_info=data().info)
+    task = SupervisedTask(balancer="mcr", pretrained={"a": str(tmp_path / "a.ckpt")}, data_info=data().info)
     assert task._resolve_unimodal_stage() == 0
     with pytest.raises(PolymodalError, match="unimodal_epochs must be >= 0"):
-        SupervisedTask(method="mcr", unimodal_epochs=-1, data_info=data().info)
+        SupervisedTask(balancer="mcr", unimodal_epochs=-1, data_info=data().info)
 
 
 def test_selection_and_early_stopping_wait_for_the_method(tmp_path) -> None:
     from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
 
-    task = SupervisedTask(method="mcr", method_options={"permutations": 2}, data_info=data().info,
+    task = SupervisedTask(balancer=MCR(permutations=2), data_info=data().info,
                           encoder_options={"hidden_dim": 8})
     best = BestCheckpoint(dirpath=tmp_path, filename="best-{epoch}", monitor="val/acc", mode="max")
     stop = PatientEarlyStopping("val/acc", mode="max", patience=1, min_delta=1.0)  # would stop after 2 epochs

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from polymodal.balance import build_balancer
+from polymodal.balance import resolve_balancer
 from polymodal.cli import main
 
 from .conftest import write_affect
@@ -33,8 +33,8 @@ def test_config_options_exist(path):
         unknown = set(config[section]["init_args"]) - set(inspect.signature(cls).parameters)
         assert not unknown, f"{path.name}: {cls.__name__} has no option {sorted(unknown)}"
     args = config["model"]["init_args"]
-    if "method" in args:
-        build_balancer(args["method"], **(args.get("method_options") or {}))
+    if "balancer" in args:
+        resolve_balancer(args["balancer"])
     assert config["seed_everything"] == 109
 
 

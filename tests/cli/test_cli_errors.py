@@ -100,7 +100,8 @@ def test_dataset_short_form_expands_to_the_data_class() -> None:
 
     args = expand_short_forms(["--dataset", "synthetic-imbalance:m1", "--method", "mlb", "--method_options.alpha=2"])
     assert args == ["--data", "polymodal.data.synthetic_pid.SyntheticPIDDataModule", "--data.preset", "imbalance",
-                    "--data.modalities", "[m1]", "--model.method", "mlb", "--model.method_options.alpha=2"]
+                    "--data.modalities", "[m1]", "--model.balancer", "polymodal.balance.mlb.MLB",
+                    "--model.balancer.alpha=2"]
 
 
 def test_unknown_dataset_name(capsys) -> None:

@@ -74,7 +74,7 @@ def test_resume_from_last_checkpoint_continues_training(npz, tmp_path) -> None:
 def test_config_file_with_dotted_override(npz, tmp_path) -> None:
     config = tmp_path / "run.yaml"
     config.write_text(
-        "model:\n  class_path: polymodal.tasks.SupervisedTask\n  init_args:\n    method: joint\n    fusion: gated\n"
+        "model:\n  class_path: polymodal.tasks.SupervisedTask\n  init_args:\n    balancer: joint\n    fusion: gated\n"
         f"data:\n  class_path: polymodal.data.NpzDataModule\n  init_args:\n    train: {npz['train']}\n"
         f"    test: {npz['test']}\ntrainer:\n  max_epochs: 5\n"
     )

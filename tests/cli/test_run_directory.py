@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pytest
 
-from polymodal import ArrayDataModule, SupervisedTask
+from polymodal import SupervisedTask
 from polymodal.cli import main
-from polymodal.errors import FitInterrupted
-from polymodal.runner import fit_or_explain_interruption
 
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
@@ -64,26 +61,13 @@ def test_test_without_out_keeps_the_fit_metrics(npz, tmp_path) -> None:
     assert json.loads((out / "test" / "metrics.json").read_text())["test/acc"] == json.loads(fitted)["test/acc"]
 
 
-def test_an_interrupted_fit_says_how_to_resume(npz, tmp_path) -> None:
-    class Stop(L.Callback):
-        def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
-            if batch_idx == 1:
-                raise KeyboardInterrupt
+def test_an_interrupted_fit_exits_130_and_says_how_to_resume(npz, tmp_path, monkeypatch, capsys) -> None:
+    def interrupted(self, batch, batch_idx):
+        raise KeyboardInterrupt
 
-    data = ArrayDataModule(train={"a": np.zeros((32, 2), "float32"), "y": np.arange(32) % 2}, batch_size=8)
-    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, callbacks=[Stop()])
-    with pytest.raises(FitInterrupted, match="resume with: polymodal fit --out RUN --ckpt_path last"):
-        fit_or_explain_interruption(trainer, SupervisedTask(method="unimodal", data_info=data.info), data, None,
-                                    ["--out", "RUN"])
-
-
-def test_the_cli_exits_130_when_a_fit_is_interrupted(monkeypatch, capsys) -> None:
-    import polymodal.runner
-
-    def stopped(argv):
-        raise FitInterrupted("training stopped at epoch 2; resume with: polymodal fit --ckpt_path last")
-
-    monkeypatch.setattr(polymodal.runner, "run_fit", stopped)
-    assert main(["fit"]) == 130
-    assert "resume with" in capsys.readouterr().err
+    monkeypatch.setattr(SupervisedTask, "training_step", interrupted)
+    out = tmp_path / "run"
+    assert main(["fit", "--data.train", str(npz["train"]), "--max_epochs", "2", "--out", str(out),
+                 "--trainer.enable_progress_bar", "false"]) == 130
+    assert not (out / "metrics.json").exists()
+    assert f"resume with the same command and --ckpt_path last (run directory {out})" in capsys.readouterr().err

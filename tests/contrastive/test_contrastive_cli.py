@@ -13,7 +13,7 @@ import yaml
 from polymodal.bench.contrastive import run_contrastive
 from polymodal.cli import main
 from polymodal.errors import PolymodalError
-from polymodal.runner import build_cli
+from polymodal.runner import configured
 from polymodal.tasks.contrastive import ContrastiveTask
 
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
@@ -51,7 +51,7 @@ def test_fit_contrastive_on_npz_triples_writes_retrieval_metrics(tmp_path):
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_config_builds_its_objective_on_xor(config, tmp_path):
     """``<objective>.yaml``: the reference protocol; ``confu_rotated.yaml``: the same on rotated XOR with embedding 64."""
-    cli = build_cli(["--config", str(config), "--data.init_args.train_size", "64", "--data.init_args.val_size",
+    cli = configured(["--config", str(config), "--data.init_args.train_size", "64", "--data.init_args.val_size",
                      "16", "--data.init_args.test_size", "16", "--out", str(tmp_path)])
     objective, _, variant = config.stem.partition("_")
     assert isinstance(cli.model, ContrastiveTask)

@@ -18,6 +18,7 @@ import torch
 from lightning.pytorch.loggers import Logger
 from lightning.pytorch.plugins import MixedPrecision
 
+from polymodal.balance import build_balancer
 from polymodal.data.datamodule import ArrayDataModule
 from polymodal.tasks.contrastive import ContrastiveTask
 from polymodal.tasks.supervised import SupervisedTask
@@ -111,8 +112,8 @@ def fit_supervised(name: str, *, devices: int = 1, accumulate: int = 1, precisio
     method, options = METHODS[name]
     L.seed_everything(0, verbose=False)
     data = datamodule(count, GLOBAL_BATCH // (devices * accumulate), reorder=devices == 1)
-    task = SupervisedTask(method=method, method_options=options, optimizer="sgd", lr=0.1, gather=gather,
-                          encoder_options={"hidden_dim": 8, "dropout": 0.0}, data_info=data.info)
+    task = SupervisedTask(balancer=build_balancer(method, **(options or {})), optimizer="sgd", lr=0.1,
+                          gather=gather, encoder_options={"hidden_dim": 8, "dropout": 0.0}, data_info=data.info)
     logger = MemoryLogger()
     trainer(devices, accumulate, precision, epochs, logger).fit(task, data)
     return {"params": {k: v.detach().clone() for k, v in task.state_dict().items()}, "logged": logger.rows,

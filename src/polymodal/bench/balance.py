@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from rich.progress import Progress
 
+from polymodal.balance import build_balancer
 from polymodal.bench.datasets import DatasetSpec
 from polymodal.eval.ensemble import ensemble_metrics
 from polymodal.bench.protocol import Protocol, RunResult, train_and_test
@@ -40,8 +41,7 @@ def train_method(spec: DatasetSpec, method: str, seed: int, protocol: Protocol, 
                  pretrained: dict[str, str] | None = None) -> RunResult:
     data = spec.build(seed, protocol.batch_size)
     task = SupervisedTask(
-        method="unimodal" if method.startswith(UNIMODAL) else method,
-        method_options=method_options,
+        balancer=build_balancer("unimodal" if method.startswith(UNIMODAL) else method, **method_options),
         modalities=modalities,
         pretrained=pretrained,
         data_info=data.info.to_dict(),

@@ -26,6 +26,13 @@ class PolymodalTask(L.LightningModule):
 
     task_name: ClassVar[str]
     """The name the task is registered under in :data:`~polymodal.tasks.registry.TASKS`."""
+    default_data: ClassVar[str] = "polymodal.data.npz.NpzDataModule"
+    """The data class ``polymodal test --ckpt_path`` uses for this task unless told otherwise."""
+
+    @staticmethod
+    def plain_data_info(data_info: DataInfo | dict[str, Any] | None) -> dict[str, Any] | None:
+        """The data info as plain values: it is a hyperparameter, stored in checkpoints without pickling."""
+        return data_info.to_dict() if isinstance(data_info, DataInfo) else data_info
 
     def resolve_data_info(self, data_info: DataInfo | dict[str, Any] | None,
                           modalities: Sequence[str] | None = None) -> DataInfo:

@@ -77,7 +77,8 @@ class ContrastiveTask(PolymodalTask):
         data_info: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["data_info"])
+        data_info = self.plain_data_info(data_info)
+        self.save_hyperparameters()
         self.data_info = self.resolve_data_info(data_info, modalities)
         self.objective = build_objective(objective, self.data_info.modalities, **(objective_options or {}))
         self.model = ContrastiveModel.from_info(

@@ -121,6 +121,7 @@ class SleepTask(PolymodalTask):
     """
 
     task_name = "sleep"
+    default_data = "polymodal.data.sleep.SleepDataModule"
 
     def __init__(
         self,
@@ -137,7 +138,8 @@ class SleepTask(PolymodalTask):
         data_info: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["data_info"])
+        data_info = self.plain_data_info(data_info)
+        self.save_hyperparameters()
         if monitor not in MONITORS:
             raise PolymodalError(f"unknown monitor {monitor!r}; choose one of: {', '.join(MONITORS)}")
         self.data_info = self.resolve_data_info(data_info)

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torchmetrics import MeanMetric
 
-from polymodal.balance import Balancer, BalancerLoss, build_balancer
+from polymodal.balance import Balancer, BalancerLoss, BalancerSpec, resolve_balancer
 from polymodal.balance.context import StepContext
 from polymodal.balance.unimodal_stage import probe_terms, unimodal_stage_loss
 from polymodal.balance.view import ModelView
@@ -49,10 +49,13 @@ class SupervisedTask(PolymodalTask):
     """Classification or regression with a balancing method.
 
     Args:
-        method: balancing method name (``polymodal.balance.BALANCERS``).
+        balancer: the balancing method — a :class:`~polymodal.balance.Balancer`
+            (on the command line a class name or import path with its options:
+            ``--model.balancer MLB --model.balancer.alpha 0.8``; short form
+            ``--method mlb --method_options.alpha 0.8``), a registry name
+            (``polymodal.balance.BALANCERS``), or ``{class_path, init_args}``.
         fusion: fusion head name (``polymodal.fusion.FUSIONS``).
         encoder: encoder name (``polymodal.encoders.ENCODERS``) for every modality, or a modality → name map.
-        method_options: keyword options of the method (unknown names raise).
         encoder_options: encoder options; a modality's name maps to options for it alone.
         fusion_options: fusion head options.
         lr: learning rate.
@@ -92,10 +95,9 @@ class SupervisedTask(PolymodalTask):
 
     def __init__(
         self,
-        method: str = "joint",
+        balancer: BalancerSpec = "joint",
         fusion: str = "late",
         encoder: str | dict[str, str] = "mlp",
-        method_options: dict[str, Any] | None = None,
         encoder_options: dict[str, Any] | None = None,
         fusion_options: dict[str, Any] | None = None,
         lr: float = 1e-3,
@@ -115,12 +117,14 @@ class SupervisedTask(PolymodalTask):
         data_info: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["data_info"])
+        self.balancer = resolve_balancer(balancer)
+        balancer = self.balancer.config()  # hyperparameters hold a plain mapping, never a pickled module
+        data_info = self.plain_data_info(data_info)
+        self.save_hyperparameters()
         self.data_info = self.resolve_data_info(data_info, modalities)
         check_optimization(optimizer, lr_schedule, eps, warmup_steps, restart_steps, restart_mult)
         if unimodal_epochs is not None and unimodal_epochs < 0:
             raise PolymodalError(f"unimodal_epochs must be >= 0, got {unimodal_epochs}")
-        self.balancer = build_balancer(method, **(method_options or {}))
         staged = bool(unimodal_epochs) or (unimodal_epochs is None and self.balancer.unimodal_stage > 0
                                            and not pretrained)
         self.model = MultimodalClassifier.from_info(

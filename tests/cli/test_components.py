@@ -1,0 +1,106 @@
+"""The method is a typed component: by class name, import path or short form, options checked, stored plainly."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+
+from polymodal import ArrayDataModule, SupervisedTask
+from polymodal.balance import MLB
+from polymodal.cli import main
+from polymodal.runner import configured
+
+QUIET = ["--trainer.enable_progress_bar", "false"]
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("npz")
+    rng = np.random.default_rng(0)
+    paths = {}
+    for split, n in (("train", 48), ("test", 24)):
+        y = np.arange(n) % 3
+        paths[split] = str(root / f"{split}.npz")
+        np.savez(paths[split], a=(rng.normal(size=(n, 4)) + y[:, None]).astype("float32"),
+                 b=rng.normal(size=(n, 3)).astype("float32"), y=y)
+    return paths
+
+
+def data_args(npz: dict[str, str]) -> list[str]:
+    return ["--data.train", npz["train"], "--data.test", npz["test"]]
+
+
+def test_class_name_and_short_form_build_the_same_method(npz) -> None:
+    typed = configured([*data_args(npz), "--model.balancer", "MLB", "--model.balancer.alpha", "0.3"])
+    short = configured(["--method_options.alpha", "0.3", *data_args(npz), "--method", "mlb"])
+    for cli in (typed, short):
+        assert isinstance(cli.model.balancer, MLB) and cli.model.balancer.alpha == 0.3
+    assert typed.model.hparams.balancer["init_args"] == short.model.hparams.balancer["init_args"]
+
+
+def test_a_misspelt_method_option_is_one_line_naming_it(npz, capsys) -> None:
+    assert main(["fit", *data_args(npz), "--method", "mlb", "--method_options.alpah", "0.3", *QUIET]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "alpah" in err[0] and "Traceback" not in err[0]
+
+
+def test_a_users_method_by_import_path_trains_and_its_checkpoint_tests(npz, tmp_path, monkeypatch) -> None:
+    (tmp_path / "my_methods.py").write_text(textwrap.dedent('''
+        from polymodal.balance import Joint
+
+        class HalfJoint(Joint):
+            """Joint training with the loss halved."""
+
+            def __init__(self, factor: float = 0.5) -> None:
+                super().__init__()
+                self.factor = factor
+
+            def loss(self, output, batch, view, context):
+                result = super().loss(output, batch, view, context)
+                result.terms = {k: self.factor * v for k, v in result.terms.items()}
+                return result
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "run"
+    assert main(["fit", *data_args(npz), "--model.balancer", "my_methods.HalfJoint", "--model.balancer.factor",
+                 "0.25", "--max_epochs", "1", "--out", str(out), *QUIET]) == 0
+    assert main(["test", "--ckpt_path", str(out / "checkpoints" / "best.ckpt"), "--data.test", npz["test"]]) == 0
+    fitted, tested = (json.loads((p / "metrics.json").read_text()) for p in (out, out / "test"))
+    assert fitted == tested
+    task = SupervisedTask.load_from_checkpoint(out / "checkpoints" / "best.ckpt")
+    assert type(task.balancer).__name__ == "HalfJoint" and task.balancer.factor == 0.25
+
+
+def test_a_python_built_method_is_stored_as_a_plain_mapping(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    data = ArrayDataModule(train={"a": rng.normal(size=(16, 3)), "b": rng.normal(size=(16, 2)),
+                                  "y": np.arange(16) % 2}, batch_size=8)
+    task = SupervisedTask(balancer=MLB(alpha=0.3, beta_max=4.0), data_info=data.info)
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)
+    trainer.fit(task, data)
+    path = tmp_path / "task.ckpt"
+    trainer.save_checkpoint(path)
+    stored = torch.load(path, weights_only=True)["hyper_parameters"]["balancer"]
+    assert stored == {"class_path": "polymodal.balance.mlb.MLB", "init_args": {"alpha": 0.3, "beta_max": 4.0}}
+    loaded = SupervisedTask.load_from_checkpoint(path)
+    assert (loaded.balancer.alpha, loaded.balancer.beta_max) == (0.3, 4.0)
+    for name, value in task.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[name])
+
+
+def test_validate_and_predict_write_next_to_the_run(npz, tmp_path) -> None:
+    out = tmp_path / "run"
+    assert main(["fit", *data_args(npz), "--max_epochs", "1", "--out", str(out), *QUIET]) == 0
+    best = str(out / "checkpoints" / "best.ckpt")
+    assert main(["validate", "--ckpt_path", best, "--data.val", npz["test"]]) == 0
+    assert set(json.loads((out / "validate" / "metrics.json").read_text())) >= {"val/acc", "val/loss"}
+    assert main(["predict", "--ckpt_path", best, "--data.test", npz["test"]]) == 0
+    with np.load(out / "predict" / "predictions.npz", allow_pickle=False) as saved:
+        assert saved["predictions"].shape == (24, 3) and sorted(saved["index"]) == list(range(24))
