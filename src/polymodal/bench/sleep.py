@@ -29,7 +29,7 @@ from polymodal.data.sleep.augment import training_corruptions
 from polymodal.data.sleep.prepare import prepare_cache
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import parse_conditions
+from polymodal.data.sleep.corruptions import parse_conditions
 from polymodal.eval.sleep_plots import noise_curves, plot_confusion, plot_hypnogram, plot_kappa_vs_noise
 from polymodal.models import SLEEP_MODELS
 from polymodal.tasks.sleep import MONITORS

@@ -17,11 +17,11 @@ from torch.utils.data import Dataset
 
 from polymodal.data.contract import Item
 from polymodal.data.sleep.cache import open_night
+from polymodal.data.sleep.corruptions import Condition, Corruption, flat_epochs
 from polymodal.data.sleep.dataset import SleepSequenceDataset
 from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_spectrograms
 from polymodal.data.sleep.stats import MODALITIES
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import Condition, Corruption, flat_epochs
 
 BANDS = {"eeg": EEG_BAND, "eog": EOG_BAND}
 

@@ -88,7 +88,7 @@ class SleepDataModule(MultimodalDataModule):
             (drawn anew each time a sequence is served).
         train_corruptions: ``<modality>_<corruption>`` names drawn from uniformly (among
             those whose modality the sequence holds), e.g. ``["eeg_gauss_snr-5to10",
-            "eog_gauss_snr-5to10"]``; see :mod:`polymodal.eval.robustness`.
+            "eog_gauss_snr-5to10"]``; see :mod:`polymodal.data.sleep.corruptions`.
         batch_size, num_workers, modalities, val_fraction, seed: as in
             :class:`~polymodal.data.datamodule.MultimodalDataModule`; the
             validation split is drawn by subject.

@@ -12,7 +12,7 @@ holds: the SHHS benchmark's "all five stages" curation is an opt-in filter
 applied when splits are made (``require_all_stages`` of
 :class:`~polymodal.data.sleep.datamodule.SleepDataModule`). The band-passed
 100 Hz signal of each kept epoch is stored too, so that evaluation can
-corrupt the signal before the STFT (:mod:`polymodal.eval.robustness`).
+corrupt the signal before the STFT (:mod:`polymodal.data.sleep.corruptions`).
 
 A night file already in the cache is kept when it is complete; a damaged
 one (truncated) is prepared again and noted in the report.
