@@ -2,9 +2,10 @@
 
 A night file holds, for each modality ``m`` (``eeg`` and ``eog`` unless the
 night was prepared from other channels), ``m`` ``[n, 29, 128]`` float32 log
-spectrograms, ``present_m`` ``[n]`` bool and ``signal_m`` ``[n, 3000]``
+spectrograms, ``present_m`` ``[n]`` bool, ``signal_m`` ``[n, 3000]``
 float32, the band-passed 100 Hz signal of each epoch (zero where absent;
-used to corrupt inputs before the STFT); and ``y`` ``[n]`` int8 stage
+used to corrupt inputs before the STFT), and ``band_m`` ``[2]`` float64, the
+edges of that band-pass in Hz; and ``y`` ``[n]`` int8 stage
 labels, ``epoch`` ``[n]`` int32 (index of the epoch in the recording), and
 the ``subject``, ``recording`` and ``scoring`` names. The modalities of a
 night are the names ``m`` of its ``present_m`` arrays
@@ -39,6 +40,7 @@ NIGHT_SUFFIX = ".npz"
 PARTIAL_MARK = ".partial-"
 PRESENT_PREFIX = "present_"
 SIGNAL_PREFIX = "signal_"
+BAND_PREFIX = "band_"
 LABEL_KEYS = ("y", "epoch")
 TEXT_KEYS = ("subject", "recording", "scoring")
 STALE_PARTIAL_SECONDS = 3600.0
@@ -113,8 +115,8 @@ def open_night(path: Path) -> dict[str, np.ndarray]:
 def map_night(path: Path) -> dict[str, np.ndarray]:
     """Read-only memory maps of the arrays of a night file: ``y``, ``epoch`` and each modality's arrays.
 
-    The ``signal_*`` arrays are mapped when the night holds them (caches
-    written before they were stored lack them). A file that is not a
+    The ``signal_*`` and ``band_*`` arrays are mapped when the night holds
+    them (caches written before they were stored lack them). A file that is not a
     complete night is an error naming it.
     """
     try:
@@ -131,7 +133,8 @@ def _map_arrays(path: Path) -> dict[str, np.ndarray]:
         if not modalities:
             raise PolymodalError(f"{path.name}: not a prepared night (no {PRESENT_PREFIX}<modality> array)")
         keys = [*LABEL_KEYS, *(key for m in modalities for key in (m, f"{PRESENT_PREFIX}{m}")),
-                *(f"{SIGNAL_PREFIX}{m}" for m in modalities if f"{SIGNAL_PREFIX}{m}" in stored)]
+                *(f"{prefix}{m}" for prefix in (SIGNAL_PREFIX, BAND_PREFIX) for m in modalities
+                  if f"{prefix}{m}" in stored)]
         file_size = os.fstat(handle.fileno()).st_size
         for key in keys:
             try:

@@ -41,7 +41,7 @@ from polymodal.data.sleep.cache import check_night, night_path, remove_partials,
 from polymodal.data.sleep.layouts import LAYOUTS, Layout, NightSource
 from polymodal.data.sleep.recording import ChannelSpec, read_recording
 from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels
-from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_signals, epoch_spectrograms, filtered, flat_epochs
+from polymodal.data.sleep.signal import PREPARED_BANDS, epoch_signals, epoch_spectrograms, filtered, flat_epochs
 from polymodal.data.sleep.start_time import check_same_start
 from polymodal.data.sleep.wake_trim import WakeTrim
 from polymodal.errors import PolymodalError
@@ -95,8 +95,8 @@ def prepare_night(
         raise PolymodalError(f"{source.scoring.name}: empty night (no scored sleep-stage epoch)")
     kept = np.flatnonzero((wake_trim or layout.default_wake_trim).keep(labels))
     signals = {
-        "eeg": filtered(recording.eeg, recording.eeg_rate, EEG_BAND, source.recording.name),
-        "eog": filtered(recording.eog, recording.eog_rate, EOG_BAND, source.recording.name),
+        "eeg": filtered(recording.eeg, recording.eeg_rate, PREPARED_BANDS["eeg"], source.recording.name),
+        "eog": filtered(recording.eog, recording.eog_rate, PREPARED_BANDS["eog"], source.recording.name),
     }
     spectra = {m: epoch_spectrograms(x, n_epochs)[kept] for m, x in signals.items()}
     present = {
@@ -116,6 +116,7 @@ def prepare_night(
         arrays[f"present_{m}"] = present[m][usable]
         epochs = np.where(present[m][:, None], epoch_signals(signals[m], n_epochs)[kept], 0.0)
         arrays[f"signal_{m}"] = epochs.astype(np.float32)[usable]
+        arrays[f"band_{m}"] = np.array(PREPARED_BANDS[m], dtype=np.float64)
     counts = {
         "recording_epochs": n_epochs,
         "kept": int(usable.sum()),
