@@ -29,7 +29,7 @@ def make_batch(sizes: SleepSizes, batch: int, length: int) -> tuple[dict, dict, 
 def sequences_per_second(name: str, sizes: SleepSizes, batch: int, length: int, steps: int, warmup: int) -> float:
     """``steps × batch`` over the wall time of ``steps`` training steps run after ``warmup`` ones."""
     torch.manual_seed(0)
-    model = build_sleep_model(name, sizes).train()
+    model = build_sleep_model(name, sizes, 5, ("eeg", "eog")).train()
     auxiliary = model.auxiliary_losses
     loss_fn = SleepLoss(w_uni=1.0 if auxiliary else 0.0, w_align=0.1 if auxiliary else 0.0)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-4)
@@ -51,7 +51,7 @@ def sequences_per_second(name: str, sizes: SleepSizes, batch: int, length: int, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["core"], choices=SLEEP_MODELS.names())
+    parser.add_argument("--models", nargs="+", default=["core"], choices=[*SLEEP_MODELS.names(), "eeg", "eog"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--preset", default="small", choices=["small", "reference"])
     parser.add_argument("--batch", type=int, default=16)
@@ -64,7 +64,7 @@ def main() -> None:
     print("| model | threads | params | sequences/s | epochs/s |")
     print("|---|---|---|---|---|")
     for name in args.models:
-        params = sum(p.numel() for p in build_sleep_model(name, sizes).parameters())
+        params = sum(p.numel() for p in build_sleep_model(name, sizes, 5, ("eeg", "eog")).parameters())
         for threads in args.threads:
             torch.set_num_threads(threads)
             rate = sequences_per_second(name, sizes, args.batch, args.length, args.steps, args.warmup)

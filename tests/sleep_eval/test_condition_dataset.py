@@ -7,7 +7,7 @@ import torch
 from polymodal.data.sleep import SleepDataModule, SleepSequenceDataset
 from polymodal.data.sleep.cache import open_night
 from polymodal.data.sleep.conditions import ConditionDataset
-from polymodal.eval.robustness import BLOCK_EPOCHS, parse_condition
+from polymodal.data.sleep.corruptions import BLOCK_EPOCHS, parse_condition
 
 SEQ_LEN = 5
 

@@ -3,9 +3,7 @@
 import numpy as np
 import pytest
 
-from polymodal.data.sleep.signal import EEG_BAND
-from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import (
+from polymodal.data.sleep.corruptions import (
     BLOCK_EPOCHS,
     AmplitudeBlowup,
     DroppedSegments,
@@ -16,6 +14,8 @@ from polymodal.eval.robustness import (
     parse_condition,
     parse_conditions,
 )
+from polymodal.data.sleep.signal import EEG_BAND
+from polymodal.errors import PolymodalError
 
 
 def night_signal(n_epochs: int = 6) -> np.ndarray:
@@ -121,3 +121,13 @@ def test_snr_range_draws_each_level_uniformly_within_it():
         levels.append(10 * np.log10(np.mean(signal.astype(np.float64) ** 2) / np.mean(added**2)))
     assert -10 <= min(levels) and max(levels) <= 10 and np.ptp(levels) > 5
     assert corruption("gauss_snr0").snr_high_db is None
+
+
+def test_conditions_over_modality_names_with_underscores():
+    modalities = ("eeg", "eeg_c4", "emg")
+    assert parse_condition("eeg_c4_only", modalities).removed == ("eeg", "emg")
+    assert parse_condition("eeg_only", modalities).removed == ("eeg_c4", "emg")
+    noisy = parse_condition("eeg_c4_gauss_snr0", modalities)
+    assert list(noisy.corrupted) == ["eeg_c4"] and noisy.corrupted["eeg_c4"].snr_db == 0.0
+    with pytest.raises(PolymodalError, match="unknown condition 'eog_only'; use one of: both, eeg_only, eeg_c4_only"):
+        parse_condition("eog_only", modalities)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from polymodal.data.sleep import SleepDataModule
+from polymodal.data.sleep.corruptions import parse_conditions
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import parse_conditions
 from polymodal.eval.sleep_eval import NightPrediction, applicable, evaluate_conditions, flat_metrics, pooled_metrics
 from polymodal.eval.sleep_plots import hypnogram_levels, plot_evaluation
 from polymodal.tasks import SleepTask

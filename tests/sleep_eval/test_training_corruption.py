@@ -89,4 +89,4 @@ def test_snr_range_draws_a_new_level_per_sequence(clean):
 )
 def test_bad_training_corruptions_raise(tiny_cache, options, message):
     with pytest.raises(PolymodalError, match=message):
-        module(tiny_cache, **options)
+        module(tiny_cache, **options).info

@@ -13,16 +13,17 @@ from polymodal.encoders.sleep_transformer import SleepSizes
 from polymodal.models.sleep_losses import SleepLoss
 
 FRAMES, BINS, CLASSES = 5, 8, 5
+MODALITIES = ("eeg", "eog")
 TINY = SleepSizes(num_bins=BINS, num_frames=FRAMES, d_model=8, depth=2, heads=2, ffn_dim=16,
                   dropout=0.0, max_distance=2, max_epochs=6, head_hidden=16)
 
 
 def make_inputs(batch: int = 2, length: int = 4) -> dict[str, Tensor]:
-    return {m: torch.randn(batch, length, FRAMES, BINS) for m in ("eeg", "eog")}
+    return {m: torch.randn(batch, length, FRAMES, BINS) for m in MODALITIES}
 
 
 def full_presence(batch: int = 2, length: int = 4) -> dict[str, Tensor]:
-    return {m: torch.ones(batch, length, dtype=torch.bool) for m in ("eeg", "eog")}
+    return {m: torch.ones(batch, length, dtype=torch.bool) for m in MODALITIES}
 
 
 def eog_partly_absent(batch: int = 2, length: int = 4) -> dict[str, Tensor]:
@@ -63,7 +64,7 @@ def total_loss(model: nn.Module, inputs, present, target, w_uni: float = 1.0, w_
 @pytest.fixture
 def kit() -> SimpleNamespace:
     return SimpleNamespace(
-        FRAMES=FRAMES, BINS=BINS, CLASSES=CLASSES, TINY=TINY, make_inputs=make_inputs, full_presence=full_presence,
+        FRAMES=FRAMES, BINS=BINS, CLASSES=CLASSES, MODALITIES=MODALITIES, TINY=TINY, make_inputs=make_inputs, full_presence=full_presence,
         eog_partly_absent=eog_partly_absent, cross_attention_parameters=cross_attention_parameters,
         self_attention_parameters=self_attention_parameters, gradients=gradients, total_loss=total_loss,
     )

@@ -55,7 +55,7 @@ def _grads(model, loss):
 
 
 def test_alignment_reaches_both_encoders_and_nothing_else(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present, target = kit.make_inputs(), kit.eog_partly_absent(), torch.randint(0, kit.CLASSES, (2, 4))
     without = _grads(model, kit.total_loss(model, inputs, present, target, w_align=0.0))
     with_align = _grads(model, kit.total_loss(model, inputs, present, target, w_align=0.5))
@@ -72,7 +72,7 @@ def test_zero_alignment_weight_does_not_run_the_alignment(kit, monkeypatch) -> N
         raise AssertionError("alignment computed with w_align = 0")
 
     monkeypatch.setattr(sleep_losses, "alignment_loss", fail)
-    model = CoReSleep(kit.TINY)
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES)
     present = kit.full_presence()
     terms = SleepLoss(w_uni=1.0, w_align=0.0)(model(kit.make_inputs(), present), torch.zeros(2, 4, dtype=torch.long),
                                               present)
@@ -80,7 +80,7 @@ def test_zero_alignment_weight_does_not_run_the_alignment(kit, monkeypatch) -> N
 
 
 def test_unimodal_weight_scales_the_unimodal_terms(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     present, target = kit.eog_partly_absent(), torch.randint(0, kit.CLASSES, (2, 4))
     output = model(kit.make_inputs(), present)
     one = SleepLoss(w_uni=1.0)(output, target, present)

@@ -13,7 +13,7 @@ from polymodal.models.sleep_losses import SleepLoss
 @pytest.mark.parametrize("position", ["relative", "absolute"])
 def test_every_model_gives_per_epoch_logits(name: str, position: str, kit) -> None:
     sizes = SleepSizes(**{**kit.TINY.__dict__, "position": position})
-    model = build_sleep_model(name, sizes, kit.CLASSES)
+    model = build_sleep_model(name, sizes, kit.CLASSES, kit.MODALITIES)
     output = model(kit.make_inputs(3, 5), kit.full_presence(3, 5))
     assert output.logits.shape == (3, 5, kit.CLASSES)
     assert output.fused_mask.shape == (3, 5) and bool(output.fused_mask.all())
@@ -24,28 +24,43 @@ def test_every_model_gives_per_epoch_logits(name: str, position: str, kit) -> No
     assert torch.allclose(probs.sum(-1), torch.ones(3, 5))
 
 
-def test_registry_lists_the_five_models_and_rejects_others(kit) -> None:
-    assert SLEEP_MODELS.names() == ["core", "early", "eeg", "eog", "midlate"]
-    with pytest.raises(UnknownNameError, match="core, early, eeg, eog, midlate"):
-        build_sleep_model("late", kit.TINY)
+def test_registry_lists_the_models_and_rejects_others(kit) -> None:
+    assert SLEEP_MODELS.names() == ["core", "early", "midlate", "unimodal"]
+    with pytest.raises(UnknownNameError, match="core, early, midlate, unimodal, or a modality of the data for its "
+                                               "unimodal model \\(eeg, eog\\)"):
+        build_sleep_model("late", kit.TINY, kit.CLASSES, kit.MODALITIES)
+
+
+def test_models_take_the_modality_names_of_the_data(kit) -> None:
+    names = ("eeg_c4", "emg")
+    inputs = dict(zip(names, kit.make_inputs().values(), strict=True))
+    present = dict(zip(names, kit.full_presence().values(), strict=True))
+    core = build_sleep_model("core", kit.TINY, kit.CLASSES, names)
+    assert set(core(inputs, present).unimodal) == set(names)
+    assert build_sleep_model("emg", kit.TINY, kit.CLASSES, names).modalities == ("emg",)
+    assert build_sleep_model("midlate", kit.TINY, kit.CLASSES, names)(inputs, present).logits.shape == (2, 4, kit.CLASSES)
+    with pytest.raises(PolymodalError, match="model 'core' fuses two modalities; the data has 3"):
+        build_sleep_model("core", kit.TINY, kit.CLASSES, (*names, "eog"))
+    with pytest.raises(PolymodalError, match="model 'unimodal' stages from one modality; the data has 2"):
+        build_sleep_model("unimodal", kit.TINY, kit.CLASSES, names)
 
 
 def test_bad_input_shape_names_the_modality(kit) -> None:
     inputs = kit.make_inputs()
     inputs["eog"] = inputs["eog"][..., :-1]
     with pytest.raises(PolymodalError, match="'eog'"):
-        CoReSleep(kit.TINY)(inputs, kit.full_presence())
+        CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES)(inputs, kit.full_presence())
 
 
 def test_absolute_positions_reject_sequences_longer_than_the_table(kit) -> None:
     sizes = SleepSizes(**{**kit.TINY.__dict__, "position": "absolute"})
     with pytest.raises(PolymodalError, match="max_epochs"):
-        CoReSleep(sizes)(kit.make_inputs(1, 7), kit.full_presence(1, 7))
+        CoReSleep(sizes, kit.CLASSES, kit.MODALITIES)(kit.make_inputs(1, 7), kit.full_presence(1, 7))
 
 
 @pytest.mark.parametrize("name", ["core", "early", "midlate", "eeg"])
 def test_an_absent_modality_input_changes_neither_loss_nor_prediction(name: str, kit) -> None:
-    model = build_sleep_model(name, kit.TINY).eval()
+    model = build_sleep_model(name, kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present, target = kit.make_inputs(), kit.eog_partly_absent(), torch.randint(0, kit.CLASSES, (2, 4))
     w_uni, w_align = (1.0, 0.5) if name == "core" else (0.0, 0.0)
     loss = kit.total_loss(model, inputs, present, target, w_uni, w_align)
@@ -58,7 +73,7 @@ def test_an_absent_modality_input_changes_neither_loss_nor_prediction(name: str,
 
 
 def test_absent_eog_sends_no_gradient_to_the_eog_branch(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present, target = kit.make_inputs(), kit.eog_partly_absent(), torch.randint(0, kit.CLASSES, (2, 4))
     inputs["eog"].requires_grad_(True)
     loss = kit.total_loss(model, inputs, present, target, w_uni=1.0, w_align=0.5)
@@ -77,7 +92,7 @@ def test_absent_eog_sends_no_gradient_to_the_eog_branch(kit) -> None:
 
 
 def test_fused_head_trains_only_where_both_are_present(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present = kit.make_inputs(), kit.eog_partly_absent()
     output = model(inputs, present)
     assert torch.equal(output.fused_mask, present["eeg"] & present["eog"])
@@ -87,7 +102,7 @@ def test_fused_head_trains_only_where_both_are_present(kit) -> None:
 
 
 def test_cross_attention_gets_gradient_only_from_the_multimodal_pass(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present, target = kit.make_inputs(), kit.full_presence(), torch.randint(0, kit.CLASSES, (2, 4))
     terms = SleepLoss(w_uni=1.0, w_align=0.5)(model(inputs, present), target, present)
     unimodal_only = kit.gradients(model, terms["ce_eeg"] + terms["ce_eog"] + terms["align"])
@@ -100,7 +115,7 @@ def test_cross_attention_gets_gradient_only_from_the_multimodal_pass(kit) -> Non
 
 
 def test_unimodal_and_multimodal_passes_share_the_self_attention_parameters(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present, target = kit.make_inputs(), kit.full_presence(), torch.randint(0, kit.CLASSES, (2, 4))
     terms = SleepLoss(w_uni=1.0)(model(inputs, present), target, present)
     unimodal_only = kit.gradients(model, terms["ce_eeg"])
@@ -116,7 +131,7 @@ def test_unimodal_and_multimodal_passes_share_the_self_attention_parameters(kit)
 
 
 def test_cross_attention_weights_do_not_touch_the_unimodal_pass(kit) -> None:
-    model = CoReSleep(kit.TINY).eval()
+    model = CoReSleep(kit.TINY, kit.CLASSES, kit.MODALITIES).eval()
     inputs, present = kit.make_inputs(), kit.full_presence()
     before = model(inputs, present)
     with torch.no_grad():

@@ -29,9 +29,9 @@ from polymodal.data.sleep.augment import training_corruptions
 from polymodal.data.sleep.prepare import prepare_cache
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import parse_conditions
+from polymodal.data.sleep.corruptions import parse_conditions
 from polymodal.eval.sleep_plots import noise_curves, plot_confusion, plot_hypnogram, plot_kappa_vs_noise
-from polymodal.models import SLEEP_MODELS
+from polymodal.models.sleep_registry import resolve_sleep_model
 from polymodal.tasks.sleep import MONITORS
 
 MODELS = ("core", "early", "midlate", "eeg", "eog")
@@ -159,7 +159,7 @@ def sleep_figures(rows: Sequence[Row], out: Path) -> dict[str, Path]:
 def run_sleep(argv: Sequence[str]) -> int:
     args = sleep_parser().parse_args(argv)
     for model in args.models:
-        SLEEP_MODELS.get(model)
+        resolve_sleep_model(model, ("eeg", "eog"))
     parse_conditions(args.conditions, ("eeg", "eog"))
     training_corruptions(args.train_corruptions, ("eeg", "eog"))
     if args.monitor not in MONITORS:

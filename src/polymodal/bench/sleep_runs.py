@@ -22,7 +22,7 @@ from lightning.pytorch.callbacks import Callback
 
 from polymodal.bench.protocol import bench_trainer
 from polymodal.data.sleep.datamodule import SleepDataModule
-from polymodal.eval.robustness import parse_conditions
+from polymodal.data.sleep.corruptions import parse_conditions
 from polymodal.eval.sleep_eval import (
     ConditionResult,
     applicable,

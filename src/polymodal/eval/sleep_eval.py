@@ -1,6 +1,6 @@
 """Condition-grid evaluation of a sleep-staging model on the test nights (CoRe-Sleep, arXiv 2304.06485).
 
-For each condition (:mod:`polymodal.eval.robustness`) the test windows are
+For each condition (:mod:`polymodal.data.sleep.corruptions`) the test windows are
 staged with the model's fallback rule (fused head where both modalities are
 present, else the available unimodal head), window probabilities are
 averaged per epoch (SleepTransformer's sliding evaluation, arXiv
@@ -37,11 +37,11 @@ from torchmetrics.functional.classification import (
 from polymodal.data.contract import collate_items
 from polymodal.data.sleep.cache import open_night
 from polymodal.data.sleep.conditions import ConditionDataset
-from polymodal.data.sleep.dataset import SleepSequenceDataset
+from polymodal.data.sleep.corruptions import Condition, parse_conditions
 from polymodal.data.sleep.datamodule import SleepDataModule
+from polymodal.data.sleep.dataset import SleepSequenceDataset
 from polymodal.data.sleep.windows import average_over_windows
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import Condition, parse_conditions
 
 STAGE = "test"
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from polymodal.eval.robustness import BOTH, parse_condition, snr_of  # noqa: E402
+from polymodal.data.sleep.corruptions import BOTH, parse_condition, snr_of  # noqa: E402
 from polymodal.eval.sleep_eval import ConditionResult, NightPrediction  # noqa: E402
 
 HYPNOGRAM_ORDER = ("W", "REM", "N1", "N2", "N3")

@@ -1,6 +1,6 @@
 """CoRe-Sleep: coordinated representations for sleep staging (arXiv 2304.06485, Sec. 3).
 
-Two modalities a, b (EEG and EOG), each with its own SleepTransformer
+Two modalities a, b (EEG and EOG in the paper; the two of the data), each with its own SleepTransformer
 encoder ``f_m`` (epoch level + sequence level):
 
 1. Unimodal pass: ``u_m = f_m(x_m)``, self-attention only; unimodal head
@@ -17,11 +17,12 @@ loss (:func:`polymodal.models.sleep_losses.alignment_loss`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor, nn
 
 from polymodal.encoders.sleep_transformer import SleepSizes, SleepTransformer
+from polymodal.errors import PolymodalError
 from polymodal.models.sleep_head import StageHead
 from polymodal.models.sleep_output import SleepOutput, epoch_masks
 from polymodal.models.sleep_registry import SLEEP_MODELS
@@ -34,15 +35,16 @@ class CoReSleep(nn.Module):
     Args:
         sizes: transformer and head sizes.
         num_classes: sleep stages.
-        modalities: the two modality names (batch keys).
+        modalities: the two modality names (batch keys) of the data.
     """
 
     auxiliary_losses = True
 
-    def __init__(self, sizes: SleepSizes, num_classes: int = 5, modalities: tuple[str, str] = ("eeg", "eog")) -> None:
+    def __init__(self, sizes: SleepSizes, num_classes: int, modalities: Sequence[str]) -> None:
         super().__init__()
         if len(modalities) != 2:
-            raise ValueError(f"CoRe-Sleep fuses two modalities, got {modalities}")
+            raise PolymodalError(f"model 'core' fuses two modalities; the data has {len(modalities)} "
+                                 f"({', '.join(modalities)}): choose two with --data.modalities")
         self.sizes = sizes
         self.modalities = tuple(modalities)
         self.encoders = nn.ModuleDict({m: SleepTransformer(sizes, cross_attention=True) for m in modalities})

@@ -5,21 +5,24 @@
   hidden as keys, so it stages any epoch with at least one modality.
 - ``midlate``: two independent SleepTransformers; their epoch outputs are
   summed (an absent modality contributes zero) and fed to one head.
-- ``eeg`` / ``eog``: one modality's SleepTransformer and head.
+- ``unimodal``: one modality's SleepTransformer and head (the task also
+  takes a modality's name, e.g. ``eeg``, for the unimodal model over it).
+
+Each is built over the modalities of the data (batch keys).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import partial
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from polymodal.encoders.sleep_transformer import SleepSizes, SleepTransformer
+from polymodal.errors import PolymodalError
 from polymodal.models.sleep_head import StageHead
 from polymodal.models.sleep_output import SleepOutput, epoch_masks
-from polymodal.models.sleep_registry import SLEEP_MODELS
+from polymodal.models.sleep_registry import SLEEP_MODELS, UNIMODAL
 
 
 def _head(sizes: SleepSizes, num_classes: int) -> StageHead:
@@ -32,7 +35,7 @@ class EarlyFusionSleep(nn.Module):
 
     auxiliary_losses = False
 
-    def __init__(self, sizes: SleepSizes, num_classes: int = 5, modalities: tuple[str, ...] = ("eeg", "eog")) -> None:
+    def __init__(self, sizes: SleepSizes, num_classes: int, modalities: Sequence[str]) -> None:
         super().__init__()
         self.sizes = sizes
         self.modalities = tuple(modalities)
@@ -51,7 +54,7 @@ class MidLateFusionSleep(nn.Module):
 
     auxiliary_losses = False
 
-    def __init__(self, sizes: SleepSizes, num_classes: int = 5, modalities: tuple[str, ...] = ("eeg", "eog")) -> None:
+    def __init__(self, sizes: SleepSizes, num_classes: int, modalities: Sequence[str]) -> None:
         super().__init__()
         self.sizes = sizes
         self.modalities = tuple(modalities)
@@ -68,14 +71,19 @@ class MidLateFusionSleep(nn.Module):
         return SleepOutput(logits=self.head(summed), fused_mask=fused_mask)
 
 
+@SLEEP_MODELS.register(UNIMODAL)
 class UnimodalSleep(nn.Module):
     """One modality's SleepTransformer and head; it stages the epochs where that modality is present."""
 
     auxiliary_losses = False
 
-    def __init__(self, sizes: SleepSizes, num_classes: int = 5, modality: str = "eeg") -> None:
+    def __init__(self, sizes: SleepSizes, num_classes: int, modalities: Sequence[str]) -> None:
         super().__init__()
+        if len(modalities) != 1:
+            raise PolymodalError(f"model {UNIMODAL!r} stages from one modality; the data has {len(modalities)} "
+                                 f"({', '.join(modalities)}): name one as the model or choose it with --data.modalities")
         self.sizes = sizes
+        (modality,) = modalities
         self.modality = modality
         self.modalities = (modality,)
         self.encoder = SleepTransformer(sizes)
@@ -86,6 +94,3 @@ class UnimodalSleep(nn.Module):
         encoding = self.encoder([inputs[self.modality]], [mask])
         return SleepOutput(logits=self.head(encoding.epochs), fused_mask=mask)
 
-
-SLEEP_MODELS.register("eeg")(partial(UnimodalSleep, modality="eeg"))
-SLEEP_MODELS.register("eog")(partial(UnimodalSleep, modality="eog"))

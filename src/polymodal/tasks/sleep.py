@@ -2,7 +2,8 @@
 
 Batches are sequences of epochs: ``inputs[m]`` is ``[B, L, frames, bins]``,
 ``target`` ``[B, L]`` (0..4 = W, N1, N2, N3, REM) and ``present[m]``
-``[B, L]``. The task builds a model from :data:`polymodal.models.SLEEP_MODELS`,
+``[B, L]``; the modalities are those of the data. The task builds a model
+from :data:`polymodal.models.SLEEP_MODELS` over them,
 trains it with the masked CoRe-Sleep objective
 (:class:`polymodal.models.sleep_losses.SleepLoss`) and evaluates the
 fallback prediction (:func:`polymodal.models.predict`) pooled over all epochs.
@@ -10,7 +11,7 @@ fallback prediction (:func:`polymodal.models.predict`) pooled over all epochs.
 Checkpoint selection: ``monitor="fused"`` selects on the κ of that
 prediction (``val/kappa``); ``monitor="all"`` on ``val/kappa_all``, the mean of
 that κ and each unimodal head's κ (on the epochs holding its modality), so
-the EEG-only and EOG-only fallbacks count as much as the fused prediction.
+each modality's fallback counts as much as the fused prediction.
 A model without unimodal heads gets ``val/kappa_all == val/kappa``.
 """
 
@@ -34,11 +35,11 @@ from polymodal.errors import PolymodalError
 from polymodal.models import SleepOutput, build_sleep_model, predict
 from polymodal.models.sleep_losses import SleepLoss, check_class_weights
 from polymodal.models.sleep_output import epoch_masks
+from polymodal.models.sleep_registry import resolve_sleep_model
 from polymodal.tasks.base import PolymodalTask
 from polymodal.tasks.registry import TASKS
 
 STAGES = ("W", "N1", "N2", "N3", "REM")
-SLEEP_MODALITIES = ("eeg", "eog")
 MONITORS = {"fused": "val/kappa", "all": "val/kappa_all"}
 """Checkpoint-selection rule → the validation metric it maximises."""
 AUXILIARY_DEFAULTS = {"w_uni": 1.0, "w_align": 0.1}
@@ -104,7 +105,8 @@ class SleepTask(PolymodalTask):
     """Train and evaluate a sleep-staging model on sequences of epochs.
 
     Args:
-        model: sleep model name (``core``, ``early``, ``midlate``, ``eeg``, ``eog``).
+        model: sleep model name (``core``, ``early``, ``midlate``, ``unimodal``), or the name of
+            one of the data's modalities (e.g. ``eeg``) for the unimodal model over it.
         preset: sizes preset, ``"small"`` (trains on a CPU) or ``"reference"``
             (d 128, 4 layers, 8 heads, FFN 1024, dropout 0.3, heads 1024).
         sizes: fields of :class:`~polymodal.encoders.sleep_transformer.SleepSizes` overriding the preset.
@@ -143,11 +145,9 @@ class SleepTask(PolymodalTask):
         if monitor not in MONITORS:
             raise PolymodalError(f"unknown monitor {monitor!r}; choose one of: {', '.join(MONITORS)}")
         self.data_info = self.resolve_data_info(data_info)
-        self.model = build_sleep_model(model, self._sizes(preset, dict(sizes or {})), self.data_info.num_classes)
-        missing = [m for m in self.model.modalities if m not in self.data_info.shapes]
-        if missing:
-            raise PolymodalError(f"model {model!r} needs modality {missing[0]!r}; the data has: "
-                                 f"{', '.join(self.data_info.modalities)}")
+        _, used = resolve_sleep_model(model, self.data_info.modalities)
+        self.model = build_sleep_model(model, self._sizes(preset, dict(sizes or {}), used),
+                                       self.data_info.num_classes, self.data_info.modalities)
         weights = self._loss_weights(model, w_uni, w_align)
         self.loss = SleepLoss(**weights, class_weights=check_class_weights(class_weights, self.data_info.num_classes),
                               temperature=align_temperature)
@@ -158,13 +158,13 @@ class SleepTask(PolymodalTask):
         self.losses = nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.confusion_matrices: dict[str, Tensor] = {}
 
-    def _sizes(self, preset: str, sizes: dict[str, Any]) -> SleepSizes:
-        found = [m for m in SLEEP_MODALITIES if m in self.data_info.shapes]
-        if not found:
-            has = ", ".join(self.data_info.modalities)
-            raise PolymodalError(f"sleep data needs modality 'eeg' or 'eog'; it has: {has}")
-        for m in found:
-            frames, bins = self.data_info.shapes[m][-2:]
+    def _sizes(self, preset: str, sizes: dict[str, Any], modalities: tuple[str, ...]) -> SleepSizes:
+        """The preset's sizes with the frames × bins of the epochs of ``modalities`` (which must agree)."""
+        for m in modalities:
+            shape = self.data_info.shapes[m]
+            if len(shape) < 2:
+                raise PolymodalError(f"sleep models take epochs of frames × bins; modality {m!r} has shape {shape}")
+            frames, bins = shape[-2:]
             for name, value in (("num_frames", frames), ("num_bins", bins)):
                 if sizes.setdefault(name, value) != value:
                     raise PolymodalError(f"sizes.{name}={sizes[name]} but the {m!r} data has {value}")

@@ -25,9 +25,9 @@ from torch.utils.data import Dataset
 
 from polymodal.data.contract import Item
 from polymodal.data.sleep.conditions import corrupted_epochs
+from polymodal.data.sleep.corruptions import Condition, parse_condition
 from polymodal.data.sleep.dataset import SleepSequenceDataset
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import Condition, parse_condition
 
 
 def training_corruptions(names: Sequence[str], modalities: Sequence[str]) -> list[Condition]:

@@ -16,14 +16,26 @@ import torch
 from torch.utils.data import Dataset
 
 from polymodal.data.contract import Item
-from polymodal.data.sleep.cache import open_night
+from polymodal.data.sleep.cache import BAND_PREFIX, open_night
+from polymodal.data.sleep.corruptions import Condition, Corruption, flat_epochs
 from polymodal.data.sleep.dataset import SleepSequenceDataset
-from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_spectrograms
-from polymodal.data.sleep.stats import MODALITIES
+from polymodal.data.sleep.signal import PREPARED_BANDS, epoch_spectrograms
 from polymodal.errors import PolymodalError
-from polymodal.eval.robustness import Condition, Corruption, flat_epochs
 
-BANDS = {"eeg": EEG_BAND, "eog": EOG_BAND}
+
+def stored_band(arrays: dict[str, np.ndarray], modality: str, night: str) -> tuple[float, float]:
+    """Edges in Hz of the band-pass of a night's stored ``modality`` signal.
+
+    Nights prepared before the band was stored give none; theirs is the
+    preparation's band of that modality.
+    """
+    key = f"{BAND_PREFIX}{modality}"
+    if key in arrays:
+        low, high = (float(v) for v in arrays[key])
+        return low, high
+    if modality in PREPARED_BANDS:
+        return PREPARED_BANDS[modality]
+    raise PolymodalError(f"{night}: no stored band-pass of the {modality!r} signal to corrupt")
 
 
 def corrupted_epochs(base: SleepSequenceDataset, night: int, epochs: slice, modality: str, transform: Corruption,
@@ -38,7 +50,8 @@ def corrupted_epochs(base: SleepSequenceDataset, night: int, epochs: slice, moda
         raise PolymodalError(f"{base.paths[night].name}: no stored {modality.upper()} signal to corrupt; "
                              f"prepare the cache again with this version of polymodal")
     mask = np.array(arrays[f"present_{modality}"][epochs]) & (base.missing[night] != modality)
-    signal = transform(np.array(arrays[key][epochs]), mask, BANDS[modality], rng)
+    band = stored_band(arrays, modality, base.paths[night].name)
+    signal = transform(np.array(arrays[key][epochs]), mask, band, rng)
     mask &= ~flat_epochs(signal)
     x = np.zeros((len(signal), *base.shapes()[modality][1:]), dtype=np.float32)
     x[mask] = base.stats.normalize(modality, epoch_spectrograms(signal[mask].reshape(-1), int(mask.sum())))
@@ -58,7 +71,7 @@ class ConditionDataset(Dataset):
         self.windows = base.windows
         self._night: tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]] | None = None
         for m in (*condition.removed, *condition.corrupted):
-            if m not in MODALITIES:
+            if m not in base.modalities:
                 raise PolymodalError(f"condition {condition.name!r}: the sleep data has no modality {m!r}")
 
     def __len__(self) -> int:
@@ -72,7 +85,7 @@ class ConditionDataset(Dataset):
         epochs = slice(0, len(arrays["y"]))
         inputs, present = {}, {}
         for m, transform in self.condition.corrupted.items():
-            rng = np.random.default_rng([self.seed, night, MODALITIES.index(m)])
+            rng = np.random.default_rng([self.seed, night, self.base.modalities.index(m)])
             inputs[m], present[m] = corrupted_epochs(self.base, night, epochs, m, transform, rng,
                                                      self.condition.name)
         self._night = (night, inputs, present)

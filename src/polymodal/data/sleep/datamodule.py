@@ -2,9 +2,11 @@
 
 Splits are by subject (CoRe-Sleep, arXiv 2304.06485: SHHS-1 fold 0 holds
 3,724 / 100 / 1,639 subjects), drawn with a seed or read from a JSON file
-``{"train": [night ids], "val": [...], "test": [...]}``. Training nights
-can be made to miss EEG or EOG entirely (a chosen fraction each, disjoint
-nights) to train one model on incomplete data, and a share of the training
+``{"train": [night ids], "val": [...], "test": [...]}``. The modalities are
+those of the prepared nights (``eeg`` and ``eog`` unless prepared from other
+channels). Training nights can be made to miss one modality entirely (a
+chosen fraction of nights per modality, disjoint nights) to train one model
+on incomplete data, and a share of the training
 sequences can have one modality corrupted (noise, modality still present;
 :mod:`polymodal.data.sleep.augment`). Spectrograms are z-scored with
 statistics of the training nights (saved in the cache). With
@@ -26,7 +28,7 @@ from polymodal.data.sleep.augment import CorruptedTrainingDataset, training_corr
 from polymodal.data.sleep.cache import night_path, prepared_nights, read_texts
 from polymodal.data.sleep.curation import describe_excluded, missing_stages
 from polymodal.data.sleep.dataset import SleepSequenceDataset
-from polymodal.data.sleep.stats import MODALITIES, training_stats
+from polymodal.data.sleep.stats import training_stats
 from polymodal.errors import PolymodalError
 
 DEFAULT_VAL_FRACTION = 0.1
@@ -82,13 +84,15 @@ class SleepDataModule(MultimodalDataModule):
         test_fraction: share of subjects held out for testing.
         split_file: JSON ``{"train": [...], "val": [...], "test": [...]}`` of night
             ids, used instead of the seeded split (``val_fraction`` is then unused).
-        missing_eeg_fraction: share of training nights without EEG.
-        missing_eog_fraction: share of training nights without EOG (disjoint from the former).
+        missing_fractions: modality → share of training nights without it, e.g.
+            ``{"eeg": 0.3, "eog": 0.3}`` (disjoint nights; the shares sum to at most 1).
+        missing_eeg_fraction: alias of ``missing_fractions={"eeg": ...}``.
+        missing_eog_fraction: alias of ``missing_fractions={"eog": ...}``.
         train_corruption_probability: share of training sequences given one corruption
             (drawn anew each time a sequence is served).
         train_corruptions: ``<modality>_<corruption>`` names drawn from uniformly (among
             those whose modality the sequence holds), e.g. ``["eeg_gauss_snr-5to10",
-            "eog_gauss_snr-5to10"]``; see :mod:`polymodal.eval.robustness`.
+            "eog_gauss_snr-5to10"]``; see :mod:`polymodal.data.sleep.corruptions`.
         batch_size, num_workers, modalities, val_fraction, seed: as in
             :class:`~polymodal.data.datamodule.MultimodalDataModule`; the
             validation split is drawn by subject.
@@ -106,8 +110,9 @@ class SleepDataModule(MultimodalDataModule):
         eval_stride: int = 21,
         test_fraction: float = DEFAULT_TEST_FRACTION,
         split_file: str | None = None,
-        missing_eeg_fraction: float = 0.0,
-        missing_eog_fraction: float = 0.0,
+        missing_fractions: dict[str, float] | None = None,
+        missing_eeg_fraction: float | None = None,
+        missing_eog_fraction: float | None = None,
         train_corruption_probability: float = 0.0,
         train_corruptions: list[str] | None = None,
         batch_size: int = 16,
@@ -119,24 +124,22 @@ class SleepDataModule(MultimodalDataModule):
     ) -> None:
         super().__init__(batch_size=batch_size, num_workers=num_workers, modalities=modalities,
                          val_fraction=0.0 if split_file else val_fraction, seed=seed)
-        for name, fraction in (("missing_eeg_fraction", missing_eeg_fraction), ("missing_eog_fraction", missing_eog_fraction),
-                               ("test_fraction", test_fraction), ("val_fraction", val_fraction),
+        self.missing_fractions = _missing_fractions(missing_fractions, {"eeg": missing_eeg_fraction,
+                                                                        "eog": missing_eog_fraction})
+        for name, fraction in (("test_fraction", test_fraction), ("val_fraction", val_fraction),
                                ("train_corruption_probability", train_corruption_probability)):
             if not 0.0 <= fraction <= 1.0:
                 raise PolymodalError(f"{name} must lie in [0, 1], got {fraction}")
-        if missing_eeg_fraction + missing_eog_fraction > 1.0:
-            raise PolymodalError("missing_eeg_fraction + missing_eog_fraction must not exceed 1 (a night keeps one modality)")
         self.cache_dir = Path(cache_dir)
         self.seq_len = seq_len
         self.train_stride = train_stride
         self.eval_stride = eval_stride
         self.test_fraction = test_fraction
         self.split_file = split_file
-        self.missing_fractions = {"eeg": missing_eeg_fraction, "eog": missing_eog_fraction}
         self.train_corruption_probability = train_corruption_probability
         self.require_all_stages = require_all_stages
         self.excluded_nights: dict[str, list[str]] = {}
-        self.train_corruptions = training_corruptions(train_corruptions or [], MODALITIES)
+        self.train_corruptions = list(train_corruptions or [])
         if train_corruption_probability > 0 and not self.train_corruptions:
             raise PolymodalError("train_corruption_probability > 0 needs train_corruptions, e.g. ['eeg_gauss_snr-5to10']")
 
@@ -164,13 +167,21 @@ class SleepDataModule(MultimodalDataModule):
     def missing_nights(self, train_nights: list[str]) -> dict[str, str]:
         """Training night id → the modality it is made to miss (seeded, disjoint nights)."""
         order = [train_nights[i] for i in np.random.default_rng(self.seed + 1).permutation(len(train_nights))]
-        n_eeg = round(len(order) * self.missing_fractions["eeg"])
-        n_eog = round(len(order) * self.missing_fractions["eog"])
-        return {**{night: "eeg" for night in order[:n_eeg]}, **{night: "eog" for night in order[n_eeg:n_eeg + n_eog]}}
+        missing, start = {}, 0
+        for modality, fraction in self.missing_fractions.items():
+            count = round(len(order) * fraction)
+            missing.update({night: modality for night in order[start:start + count]})
+            start += count
+        return missing
 
     def build_splits(self) -> dict[str, SleepSequenceDataset | CorruptedTrainingDataset]:
         nights = self.night_splits()
         stats = training_stats(self.cache_dir, nights["train"])
+        unknown = [m for m in self.missing_fractions if m not in stats.modalities]
+        if unknown:
+            raise PolymodalError(f"missing_fractions: the data has no modality {unknown[0]!r}; it has: "
+                                 f"{', '.join(stats.modalities)}")
+        corruptions = training_corruptions(self.train_corruptions, stats.modalities)
         datasets = {}
         for split, ids in nights.items():
             train = split == "train"
@@ -179,6 +190,24 @@ class SleepDataModule(MultimodalDataModule):
                 missing=self.missing_nights(ids) if train else None, source=f"{self.cache_dir.name}/{split}",
             )
         if self.train_corruption_probability > 0 and "train" in datasets:
-            datasets["train"] = CorruptedTrainingDataset(datasets["train"], self.train_corruptions,
+            datasets["train"] = CorruptedTrainingDataset(datasets["train"], corruptions,
                                                          self.train_corruption_probability)
         return datasets
+
+
+def _missing_fractions(fractions: dict[str, float] | None, aliases: dict[str, float | None]) -> dict[str, float]:
+    """The modality → fraction mapping, with the ``missing_<m>_fraction`` aliases merged in; checked."""
+    merged = dict(fractions or {})
+    for modality, fraction in aliases.items():
+        if fraction is None:
+            continue
+        if merged.get(modality, fraction) != fraction:
+            raise PolymodalError(f"missing_{modality}_fraction={fraction} disagrees with "
+                                 f"missing_fractions[{modality!r}]={merged[modality]}")
+        merged[modality] = fraction
+    for modality, fraction in merged.items():
+        if not 0.0 <= fraction <= 1.0:
+            raise PolymodalError(f"missing_fractions[{modality!r}] must lie in [0, 1], got {fraction}")
+    if sum(merged.values()) > 1.0:
+        raise PolymodalError(f"missing fractions {merged} must not exceed 1 in sum (a night keeps one modality)")
+    return {modality: fraction for modality, fraction in merged.items() if fraction > 0}

@@ -12,14 +12,18 @@ holds: the SHHS benchmark's "all five stages" curation is an opt-in filter
 applied when splits are made (``require_all_stages`` of
 :class:`~polymodal.data.sleep.datamodule.SleepDataModule`). The band-passed
 100 Hz signal of each kept epoch is stored too, so that evaluation can
-corrupt the signal before the STFT (:mod:`polymodal.eval.robustness`).
+corrupt the signal before the STFT (:mod:`polymodal.data.sleep.corruptions`).
+
+A night file already in the cache is kept when it is complete; a damaged
+one (truncated) is prepared again and noted in the report.
 
 Scoring that runs past the recording's last complete epoch (a scored
 annotation past the end, or a PSG that ends inside its last epoch) is cut
 off, as DeepSleepNet and MNE do, and noted in the report. Every problem
 that stops a night (corrupt EDF or XML, missing channel, unknown unit,
-mismatched rates or start times, empty night) is reported with the file
-name and the reason; the other nights are prepared.
+mismatched rates or start times, a malformed, negative or non-finite value
+in the scoring, empty night) is reported with the file name and the reason;
+the other nights are prepared.
 """
 
 from __future__ import annotations
@@ -33,11 +37,11 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from polymodal.data.sleep.cache import night_path, remove_partials, write_night
+from polymodal.data.sleep.cache import check_night, night_path, remove_partials, write_night
 from polymodal.data.sleep.layouts import LAYOUTS, Layout, NightSource
 from polymodal.data.sleep.recording import ChannelSpec, read_recording
 from polymodal.data.sleep.scoring import NUM_STAGES, STAGES, UNSCORED, epoch_labels
-from polymodal.data.sleep.signal import EEG_BAND, EOG_BAND, epoch_signals, epoch_spectrograms, filtered, flat_epochs
+from polymodal.data.sleep.signal import PREPARED_BANDS, epoch_signals, epoch_spectrograms, filtered, flat_epochs
 from polymodal.data.sleep.start_time import check_same_start
 from polymodal.data.sleep.wake_trim import WakeTrim
 from polymodal.errors import PolymodalError
@@ -91,8 +95,8 @@ def prepare_night(
         raise PolymodalError(f"{source.scoring.name}: empty night (no scored sleep-stage epoch)")
     kept = np.flatnonzero((wake_trim or layout.default_wake_trim).keep(labels))
     signals = {
-        "eeg": filtered(recording.eeg, recording.eeg_rate, EEG_BAND, source.recording.name),
-        "eog": filtered(recording.eog, recording.eog_rate, EOG_BAND, source.recording.name),
+        "eeg": filtered(recording.eeg, recording.eeg_rate, PREPARED_BANDS["eeg"], source.recording.name),
+        "eog": filtered(recording.eog, recording.eog_rate, PREPARED_BANDS["eog"], source.recording.name),
     }
     spectra = {m: epoch_spectrograms(x, n_epochs)[kept] for m, x in signals.items()}
     present = {
@@ -112,6 +116,7 @@ def prepare_night(
         arrays[f"present_{m}"] = present[m][usable]
         epochs = np.where(present[m][:, None], epoch_signals(signals[m], n_epochs)[kept], 0.0)
         arrays[f"signal_{m}"] = epochs.astype(np.float32)[usable]
+        arrays[f"band_{m}"] = np.array(PREPARED_BANDS[m], dtype=np.float64)
     counts = {
         "recording_epochs": n_epochs,
         "kept": int(usable.sum()),
@@ -129,16 +134,16 @@ def prepare_night(
     return arrays, counts, notes
 
 
-def _prepare_one(job: tuple[NightSource, str, ChannelSpec, WakeTrim, Path]) -> NightResult:
-    """Worker: prepare one night and write it, or report why not."""
-    source, layout_name, channels, wake_trim, cache_dir = job
+def _prepare_one(job: tuple[NightSource, str, ChannelSpec, WakeTrim, Path, str]) -> NightResult:
+    """Worker: prepare one night and write it, or report why not (``note``: added to the night's notes)."""
+    source, layout_name, channels, wake_trim, cache_dir, note = job
     try:
         arrays, counts, notes = prepare_night(source, LAYOUTS.get(layout_name), channels, wake_trim)
     except PolymodalError as exc:
         return NightResult(source.night_id, "skipped", str(exc), _files(source))
     texts = {"subject": source.subject, "recording": source.recording.name, "scoring": source.scoring.name}
     write_night(cache_dir, source.night_id, arrays, texts)
-    return NightResult(source.night_id, "prepared", "", _files(source), counts, notes)
+    return NightResult(source.night_id, "prepared", "", _files(source), counts, [note, *notes] if note else notes)
 
 
 def _files(source: NightSource) -> str:
@@ -159,7 +164,7 @@ def prepare_cache(
     Args:
         source_dir: dataset folder in the given ``layout``.
         layout: ``nsrr`` or ``sleep-edf``.
-        cache_dir: output folder; nights already there are skipped (resume).
+        cache_dir: output folder; complete nights already there are kept (resume).
         channels: channel labels; default: the layout's (SHHS ``EEG``, ``EOG(L)`` − ``EOG(R)``).
         jobs: worker processes (one night each at a time).
         progress: show a progress bar.
@@ -174,15 +179,22 @@ def prepare_cache(
         raise PolymodalError(f"{source_dir}: no such folder")
     if jobs < 1:
         raise PolymodalError(f"--jobs must be >= 1, got {jobs}")
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise PolymodalError(f"--out {cache_dir}: is a file, not a folder")
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PolymodalError(f"--out {cache_dir}: cannot create the folder ({exc.strerror})") from None
     _check_settings(cache_dir, {"layout": layout, "channels": asdict(channels), "wake_trim": asdict(wake_trim)})
     remove_partials(cache_dir)
     sources = spec.discover(source_dir)
     if not sources:
         raise PolymodalError(f"{source_dir}: no {layout} recordings found")
-    done = [s for s in sources if night_path(cache_dir, s.night_id).exists()]
-    finished = {s.night_id for s in done}
-    todo = [(s, layout, channels, wake_trim, cache_dir) for s in sources if s.night_id not in finished]
+    damaged = {s.night_id: _damage(night_path(cache_dir, s.night_id)) for s in sources
+               if night_path(cache_dir, s.night_id).exists()}
+    done = [s for s in sources if damaged.get(s.night_id) == ""]
+    todo = [(s, layout, channels, wake_trim, cache_dir, damaged.get(s.night_id, "")) for s in sources
+            if damaged.get(s.night_id) != ""]
     results = [NightResult(s.night_id, "cached", "", _files(s)) for s in done]
     with tqdm(total=len(todo), desc="prepare", unit="night", disable=not progress) as bar:
         for result in _run(todo, jobs):
@@ -191,6 +203,15 @@ def prepare_cache(
     report = PrepareReport(sorted(results, key=lambda r: r.night_id))
     (cache_dir / REPORT_FILE).write_text(json.dumps(report.to_dict(), indent=1))
     return report
+
+
+def _damage(path: Path) -> str:
+    """``""`` when the cached night ``path`` is complete, else a note that it is prepared again and why."""
+    try:
+        check_night(path)
+    except PolymodalError:
+        return f"prepared again: the cached {path.name} was damaged (truncated or unreadable)"
+    return ""
 
 
 def _run(todo: list, jobs: int) -> Iterator[NightResult]:
@@ -205,7 +226,10 @@ def _check_settings(cache_dir: Path, settings: dict) -> None:
     """A cache holds nights prepared one way only: other settings need another folder."""
     path = cache_dir / SETTINGS_FILE
     if path.exists():
-        previous = json.loads(path.read_text())
+        try:
+            previous = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PolymodalError(f"{path}: unreadable settings of the cache ({exc}); use a new --out folder") from None
         if previous != settings:
             raise PolymodalError(
                 f"{cache_dir}: prepared with other settings ({previous}); use a new --out folder for {settings}"

@@ -15,6 +15,7 @@ marked :data:`UNSCORED` (dropped later). Labels: W=0, N1=1, N2=2, N3=3, REM=4.
 
 from __future__ import annotations
 
+import math
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def read_nsrr_xml(path: Path) -> Scoring:
     except (ET.ParseError, OSError) as exc:
         raise PolymodalError(f"{path.name}: corrupt scoring XML ({exc})") from exc
     epoch_length = root.findtext("EpochLength")
-    if epoch_length is not None and float(epoch_length) != EPOCH_SECONDS:
+    if epoch_length is not None and seconds(epoch_length, "EpochLength", path.name) != EPOCH_SECONDS:
         raise PolymodalError(f"{path.name}: EpochLength {epoch_length} s, expected {EPOCH_SECONDS} s")
     events, start = [], None
     for event in root.iter("ScoredEvent"):
@@ -75,16 +76,21 @@ def read_nsrr_xml(path: Path) -> Scoring:
         code = concept.rpartition("|")[2]
         if code not in NSRR_CODES:
             raise PolymodalError(f"{path.name}: unknown sleep stage {concept!r}")
-        events.append(StageEvent(_seconds(event, "Start", path), _seconds(event, "Duration", path), NSRR_CODES[code]))
+        what = f"{path.name}: stage event {concept!r}"
+        events.append(StageEvent(seconds(event.findtext("Start"), "Start", what),
+                                 seconds(event.findtext("Duration"), "Duration", what), NSRR_CODES[code]))
     return Scoring(events, start)
 
 
-def _seconds(event: ET.Element, tag: str, path: Path) -> float:
-    text = event.findtext(tag)
+def seconds(value: str | float | None, name: str, what: str) -> float:
+    """``value`` (text or number) as seconds: a finite number >= 0, else an error naming ``what`` and ``name``."""
     try:
-        return float(text)
+        number = float(value)
     except (TypeError, ValueError):
-        raise PolymodalError(f"{path.name}: stage event with invalid {tag} {text!r}") from None
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise PolymodalError(f"{what}: invalid {name} {value!r} (expected seconds, a finite number >= 0)")
+    return number
 
 
 def read_edf_hypnogram(path: Path) -> Scoring:
@@ -105,7 +111,9 @@ def read_edf_hypnogram(path: Path) -> Scoring:
                 raise PolymodalError(f"{path.name}: unknown sleep stage {text!r}")
             if note.duration is None:
                 raise PolymodalError(f"{path.name}: stage annotation at {note.onset} s has no duration")
-            events.append(StageEvent(note.onset, note.duration, SLEEP_EDF_STAGES[text]))
+            what = f"{path.name}: annotation {text!r}"
+            events.append(StageEvent(seconds(note.onset, "onset", what), seconds(note.duration, "duration", what),
+                                     SLEEP_EDF_STAGES[text]))
     return Scoring(events, start)
 
 
@@ -120,10 +128,19 @@ def epoch_labels(events: list[StageEvent], n_epochs: int, source: str) -> tuple[
     hypnogram with a ``?`` of arbitrary length.
     """
     spans = [(*_epoch_span(event, source), event.stage) for event in events if event.stage != UNSCORED]
-    labels = np.full(max([n_epochs] + [last for _, last, _ in spans]), UNSCORED, dtype=np.int8)
+    labels = np.full(n_epochs, UNSCORED, dtype=np.int8)
     for first, last, stage in spans:
         labels[first:last] = stage
-    return labels[:n_epochs], int((labels[n_epochs:] != UNSCORED).sum())
+    return labels, _covered(sorted((max(first, n_epochs), last) for first, last, _ in spans if last > n_epochs))
+
+
+def _covered(spans: list[tuple[int, int]]) -> int:
+    """Epochs covered by the union of sorted ``[first, last)`` spans (counted without allocating them)."""
+    total, reached = 0, 0
+    for first, last in spans:
+        total += max(0, last - max(first, reached))
+        reached = max(reached, last)
+    return total
 
 
 def _epoch_span(event: StageEvent, source: str) -> tuple[int, int]:

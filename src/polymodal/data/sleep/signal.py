@@ -31,6 +31,8 @@ EPOCH_SECONDS = 30
 FIR_ORDER = 100
 EEG_BAND = (0.3, 40.0)
 EOG_BAND = (0.3, 23.0)
+PREPARED_BANDS = {"eeg": EEG_BAND, "eog": EOG_BAND}
+"""The band-pass of each modality the preparation reads from a recording (stored per night as ``band_<m>``)."""
 WINDOW_SECONDS = 2
 HOP_SECONDS = 1
 NFFT = 256

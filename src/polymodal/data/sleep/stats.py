@@ -5,6 +5,7 @@ frequency bins with statistics of the **training** nights only. They are
 accumulated one night at a time (memory-mapped, float64 sums over the
 epochs where the modality is present) and saved next to the nights as
 ``stats/<key>.npz`` in the cache, where the key identifies the list of training nights.
+The modalities are those of the nights (:func:`~polymodal.data.sleep.cache.night_modalities`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from polymodal.data.sleep.cache import night_path, open_night
+from polymodal.data.sleep.cache import night_modalities, night_path, open_night
 from polymodal.errors import PolymodalError
 
-MODALITIES = ("eeg", "eog")
 STATS_FOLDER = "stats"
+_MEAN, _STD = "_mean", "_std"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class SpectrogramStats:
 
     mean: dict[str, np.ndarray]
     std: dict[str, np.ndarray]
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return tuple(self.mean)
 
     def normalize(self, modality: str, x: np.ndarray) -> np.ndarray:
         """``(x - mean) / std`` along the last (frequency) axis, as float32."""
@@ -39,12 +44,18 @@ def compute_stats(cache_dir: Path, night_ids: list[str]) -> SpectrogramStats:
     """Per-bin mean/std over all frames of the present epochs of ``night_ids``."""
     if not night_ids:
         raise PolymodalError(f"{cache_dir}: no training nights to compute z-score statistics from")
-    sums = {m: np.zeros((3, 128)) for m in MODALITIES}  # count, sum, sum of squares
+    sums: dict[str, np.ndarray] = {}  # per modality: count, sum, sum of squares
     for night in night_ids:
         arrays = open_night(night_path(cache_dir, night))
-        for m in MODALITIES:
+        modalities = night_modalities(arrays)
+        if sums and set(modalities) != set(sums):
+            raise PolymodalError(f"{cache_dir}: night {night!r} holds modalities {', '.join(modalities)}, "
+                                 f"other nights {', '.join(sums)}")
+        for m in modalities:
             x = np.asarray(arrays[m][np.asarray(arrays[f"present_{m}"])], dtype=np.float64)
-            sums[m] += [np.full(128, x.shape[0] * x.shape[1]), x.sum(axis=(0, 1)), (x**2).sum(axis=(0, 1))]
+            bins = arrays[m].shape[-1]
+            sums.setdefault(m, np.zeros((3, bins)))
+            sums[m] += [np.full(bins, x.shape[0] * x.shape[1]), x.sum(axis=(0, 1)), (x**2).sum(axis=(0, 1))]
     mean, std = {}, {}
     for m, (count, total, squares) in sums.items():
         if count[0] < 2:
@@ -65,14 +76,16 @@ def training_stats(cache_dir: Path, night_ids: list[str]) -> SpectrogramStats:
     """Load the statistics of these training nights, computing and saving them on first use."""
     path = stats_path(cache_dir, night_ids)
     if path.exists():
-        with np.load(path) as saved:
-            return SpectrogramStats({m: saved[f"{m}_mean"] for m in MODALITIES}, {m: saved[f"{m}_std"] for m in MODALITIES})
+        with np.load(path, allow_pickle=False) as saved:
+            modalities = [k[: -len(_MEAN)] for k in saved.files if k.endswith(_MEAN)]
+            return SpectrogramStats({m: saved[f"{m}{_MEAN}"] for m in modalities},
+                                    {m: saved[f"{m}{_STD}"] for m in modalities})
     stats = compute_stats(cache_dir, night_ids)
     path.parent.mkdir(exist_ok=True)
     partial = path.with_name(f".{path.stem}.partial-{os.getpid()}.npz")
     try:
-        np.savez(partial, nights=np.array(sorted(night_ids)), **{f"{m}_mean": stats.mean[m] for m in MODALITIES},
-                 **{f"{m}_std": stats.std[m] for m in MODALITIES})
+        np.savez(partial, nights=np.array(sorted(night_ids)), **{f"{m}{_MEAN}": stats.mean[m] for m in stats.modalities},
+                 **{f"{m}{_STD}": stats.std[m] for m in stats.modalities})
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""Corruptions of one modality's signal and the evaluation conditions built from them.
+"""Corruptions of one modality's signal and the evaluation and training conditions built from them.
 
 CoRe-Sleep (arXiv 2304.06485, "Evaluation") tests a model on both
 modalities, on one modality alone, and with one modality degraded: additive
@@ -24,7 +24,8 @@ Corruption names (a family and an optional parameter):
 - ``dropseg`` / ``dropseg_p<P>`` — P % (default 30) of the night's 5-minute
   blocks (10 epochs) are lost: zero samples, hence absent.
 
-Conditions: ``both`` (inputs as recorded), ``<m>_only`` (every other modality
+Conditions (over the modalities of the data, e.g. ``eeg`` and ``eog``):
+``both`` (inputs as recorded), ``<m>_only`` (every other modality
 removed: presence False, input zero), ``<m>_<corruption>`` (modality ``m``
 corrupted), e.g. ``eeg_gauss_snr0``.
 """
@@ -38,6 +39,7 @@ from typing import Protocol
 
 import numpy as np
 
+from polymodal.data.sleep.signal import bandpass
 from polymodal.errors import PolymodalError
 from polymodal.registry import Registry
 
@@ -80,9 +82,6 @@ class GaussianNoise:
             return signal.copy()
         snr_db = self.snr_db if self.snr_high_db is None else rng.uniform(self.snr_db, self.snr_high_db)
         signal_power = float(np.mean(np.square(signal[present], dtype=np.float64)))
-        # imported here: the sleep data package imports this module (training-time corruption)
-        from polymodal.data.sleep.signal import bandpass
-
         noise = bandpass(rng.standard_normal(signal.size), band).reshape(signal.shape)
         noise_power = float(np.mean(np.square(noise[present])))
         scale = np.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0)))
@@ -205,11 +204,17 @@ class Condition:
 
 
 def parse_condition(name: str, modalities: Sequence[str]) -> Condition:
-    """``both``, ``<m>_only`` or ``<m>_<corruption>`` over the data's ``modalities``."""
+    """``both``, ``<m>_only`` or ``<m>_<corruption>`` over the data's ``modalities``.
+
+    A modality name may hold underscores (``eeg_c4_only``): the longest
+    modality that ``name`` starts with, followed by ``_``, is the one meant.
+    """
     if name == BOTH:
         return Condition(name)
-    modality, _, rest = name.partition("_")
-    if modality not in modalities or not rest:
+    matches = sorted((m for m in modalities if name.startswith(f"{m}_")), key=len, reverse=True)
+    modality = matches[0] if matches else ""
+    rest = name[len(modality) + 1:] if matches else ""
+    if not rest:
         forms = ", ".join([BOTH, *(f"{m}_only" for m in modalities), *(f"{m}_<corruption>" for m in modalities)])
         raise PolymodalError(f"unknown condition {name!r}; use one of: {forms} "
                              f"(corruptions: {', '.join(CORRUPTIONS.names())})")
