@@ -22,7 +22,7 @@ import torch
 from polymodal.bench.datasets import DatasetSpec, builtin_spec, npz_spec
 from polymodal.bench.grid import Cell, Fit, Outcome, run_grid
 from polymodal.bench.options import Names, parse_options
-from polymodal.bench.protocol import Protocol
+from polymodal.bench.protocol import Protocol, require_positive
 from polymodal.bench.report import Row, show_report
 from polymodal.errors import PolymodalError
 from polymodal.eval.ensemble import ensemble_metrics
@@ -68,6 +68,10 @@ class BalanceOptions(Protocol):
     methods: Names = field(default_factory=lambda: Names(["joint", "multiloss", "unimodal", "ensemble"]))
     method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     seeds: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_positive(self, "seeds")
 
     def protocol(self) -> Protocol:
         return Protocol(**{f.name: getattr(self, f.name) for f in fields(Protocol)})
