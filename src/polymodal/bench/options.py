@@ -55,7 +55,7 @@ register_type(Numbers, lambda v: ",".join(f"{x:g}" for x in v), _numbers)
 def options_parser(cls: type, prog: str) -> ArgumentParser:
     """The parser of ``cls``'s fields, with ``--config``; its description is the class docstring's first paragraph."""
     description = (cls.__doc__ or "").split("\n\n")[0]
-    parser = ArgumentParser(prog=prog, description=description, exit_on_error=False)
+    parser = ArgumentParser(prog=prog, description=description, exit_on_error=False, allow_abbrev=False)
     parser.add_argument("--config", action=ActionConfigFile, help="a YAML file of these options")
     parser.add_class_arguments(cls, as_group=False)
     return parser
