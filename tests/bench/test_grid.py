@@ -132,7 +132,7 @@ def test_bold_marks_the_best_quality_and_never_the_wall_time() -> None:
 def test_bench_help_lists_the_suites_and_bad_input_is_one_line(tmp_path, capsys) -> None:
     assert main(["bench", "--help"]) == 0
     listing = capsys.readouterr().out
-    assert all(re.search(rf"^  {suite} +\S", listing, re.M) for suite in ("balance", "contrastive", "sleep"))
+    assert all(re.search(rf"^  {suite} +\S", listing, re.MULTILINE) for suite in ("balance", "contrastive", "sleep"))
     assert main(["bench", "balanse"]) == 2
     assert capsys.readouterr().err == ("polymodal: error: unknown bench suite 'balanse'; "
                                        "choose one of: balance, contrastive, sleep\n")

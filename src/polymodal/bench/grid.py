@@ -124,7 +124,7 @@ def run_cell(cell: Cell, build: TaskFactory, summarise: RowSummariser) -> Row:
         L.seed_everything(cell.seed, verbose=False)
         outcome = fit_and_test(build(cell), cell.run_dir)
         row = {**cell.key, **summarise(cell, outcome), "status": "ok"}
-    except Exception as err:  # a failed run is reported in the table, not a crash of the bench
+    except Exception as err:  # noqa: BLE001 (a failed run is reported in the table, not a crash of the bench)
         (cell.run_dir / "error.txt").write_text(traceback.format_exc())
         return {**cell.key, "status": "failed", "error": f"{type(err).__name__}: {err}".splitlines()[0]}
     (cell.run_dir / RESULT_FILE).write_text(json.dumps(row, indent=2))

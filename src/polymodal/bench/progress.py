@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import AbstractContextManager
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from polymodal.bench.report import Row
 
@@ -48,7 +48,7 @@ class GridProgress(AbstractContextManager):
         self._status: Any = None
         self._started = 0.0
 
-    def __enter__(self) -> GridProgress:
+    def __enter__(self) -> Self:
         if self.stream.isatty():
             from rich.console import Console
 

@@ -115,8 +115,9 @@ def write_sleep_report(rows: Sequence[Row], out: Path, conditions: Sequence[str]
     rows = [{"dataset": "sleep", **row} for row in rows]
     paths = {"csv": out / "results.csv", "md": out / "results.md"}
     write_csv(rows, paths["csv"])
-    note = (" eeg_flat equals eog_only: a flat EEG is absent by the pipeline's flat-epoch rule, as eog_only "
-            "removes it." if {"eeg_flat", "eog_only"} <= set(conditions) else "")
+    note = ""
+    if {"eeg_flat", "eog_only"} <= set(conditions):
+        note = " eeg_flat equals eog_only: a flat EEG is absent by the pipeline's flat-epoch rule, as eog_only removes it."
     sections = ["# polymodal bench sleep\n", "Test metrics of each model per condition, mean ± std over seeds; "
                 f"the best of each column in bold.{note}\n"]
     for metric in METRICS:
