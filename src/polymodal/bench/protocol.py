@@ -7,7 +7,7 @@ codebases otherwise).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from polymodal.errors import PolymodalError
@@ -58,9 +58,6 @@ class Protocol:
             "weight_decay": self.weight_decay,
             "optimizer": self.optimizer,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def require_positive(options: object, *names: str) -> None:
