@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from polymodal.bench.cli import comma_list
+from polymodal.bench.options import comma_list
 
 DEMO_DATASET = "mfeat:fou+kar+mor"
 DEMO_METHODS = "unimodal,ensemble,joint,multiloss,ogm_ge,agm,mlb,mcr"
@@ -30,7 +30,7 @@ def demo_main(argv: Sequence[str]) -> int:
                         help="SGD by default: Adam-type optimizers largely cancel gradient-scaling methods")
     parser.add_argument("--lr", type=float, default=0.02)
     args = parser.parse_args(argv)
-    from polymodal.bench.cli import run_balance
+    from polymodal.bench.balance import run_balance
 
     return run_balance(["--datasets", args.dataset, "--methods", ",".join(args.methods),
                         "--seeds", str(args.seeds), "--max_epochs", str(args.max_epochs),

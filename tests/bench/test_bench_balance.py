@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from polymodal.bench.cli import run_balance
+from polymodal.bench.balance import run_balance
 from polymodal.eval.ensemble import soft_vote
 
 

@@ -86,10 +86,11 @@ def test_bench_contrastive_writes_rows_table_and_xor_figure_and_skips_finished_r
         for metric in ("1->1/R@1", "1->1/MRR", "2->1/R@1", "2->1/R@5", "12->3/R@1", "13->2/R@1", "23->1/R@1"):
             assert 0.0 <= float(row[metric]) <= 1.0
     table = (out / "results.md").read_text()
-    assert "| xor p̂=0.5 | confu |" in table and "## Failed runs" in table
+    assert "## xor p̂=0.5\n" in table and "| confu |" in table and "## Failed runs" in table
+    assert "| m0+m2->m1 R@1 |" in table.split("## latin-square")[0]  # named as in the XOR figure
     assert (out / "xor_accuracy.png").stat().st_size > 0
     # a rerun with the same OUT reuses finished runs instead of training them again
-    monkeypatch.setattr("polymodal.bench.contrastive.fit_and_test",
+    monkeypatch.setattr("polymodal.bench.grid.fit_and_test",
                         lambda *args: pytest.fail("a finished run was trained again"))
     first = (out / "runs" / "xor-p1" / "confu" / "seed0" / "result.json").read_text()
     assert bench(out, "--objectives", "confu") == 0

@@ -47,7 +47,9 @@ def test_bench_sleep_runs_and_resumes(tiny_source, tmp_path, capsys):
     assert rows["eeg"]["eeg_gauss_snr0/kappa"] != ""
     assert float(rows["core"]["train_seq_per_s"]) > 0
     assert (tmp_path / "bench" / "kappa_vs_noise.png").is_file()
-    assert "| sleep | core |" in (tmp_path / "bench" / "results.md").read_text()
+    report = (tmp_path / "bench" / "results.md").read_text()
+    assert "| core |" in report and "eeg_flat equals eog_only" in report
+    assert rows["core"]["eeg_flat/kappa"] == rows["core"]["eog_only/kappa"]  # a flat EEG is an absent EEG
     finished = (tmp_path / "bench" / "runs" / "core" / "seed0" / "result.json").stat().st_mtime_ns
     assert main(args) == 0
     assert (tmp_path / "bench" / "runs" / "core" / "seed0" / "result.json").stat().st_mtime_ns == finished

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 from polymodal.bench.report import Row  # noqa: E402
 
 XOR_METRIC = "13->2/R@1"
-"""The bench column holding ``m0+m2->m1`` top-1."""
+"""The bench column holding ``m0+m2->m1`` top-1 (``m0+m2->m1 R@1`` in the XOR tables)."""
 
 
 def xor_optimum(xor_probability: np.ndarray | float, bits: int) -> np.ndarray | float:
@@ -43,13 +43,13 @@ def xor_figure(summary: Sequence[Row], bits: int, path: Path) -> bool:
         p, mean, std = (np.array(column) for column in zip(*points, strict=True))
         ax.errorbar(p, mean, yerr=std, marker="o", capsize=3, label=objective)
     ax.set_xlabel("p̂ (probability that m2 = m0 XOR m1)")
-    ax.set_ylabel("m0+m2→m1 top-1 accuracy")
+    ax.set_ylabel("m0+m2->m1 R@1 (top-1 accuracy)")
     ax.set_title(f"XOR, d = {bits}")
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(0, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return True

@@ -1,45 +1,52 @@
-"""One training protocol for every run of a benchmark.
+"""One training protocol for every run of ``polymodal bench balance``.
 
 Methods are compared under the same encoders, optimizer, epochs, early
 stopping, batch size and seeds (balancing.md: baselines differ wildly across
-codebases otherwise). A run trains, keeps the best validation checkpoint,
-tests it, and stores its test predictions for ensembling.
+codebases otherwise).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-import lightning as L
-import torch
-from lightning.pytorch.callbacks import Callback
-from lightning.pytorch.loggers import CSVLogger
-
-from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
-
-from polymodal.data.datamodule import MultimodalDataModule
-from polymodal.eval.metrics import as_floats
+from polymodal.errors import PolymodalError
 
 
 @dataclass(frozen=True)
 class Protocol:
-    """Shared settings of every run in a benchmark."""
+    """Shared settings of every run in a benchmark.
+
+    Attributes:
+        max_epochs: epochs at most per run
+        patience: early-stopping patience (epochs) on the validation accuracy
+        batch_size: samples per batch
+        lr: learning rate
+        weight_decay: weight decay of the optimizer
+        optimizer: adamw or sgd (momentum 0.9)
+        encoder: encoder of every modality (polymodal.encoders.ENCODERS)
+        hidden_dim: width of the MLP encoder (used when encoder_options is not given)
+        encoder_options: options of the encoder instead of hidden_dim, e.g. '{"width": 8}' for resnet18
+        fusion: fusion head (polymodal.fusion)
+        accelerator: Lightning accelerator (cpu, gpu, auto)
+    """
 
     max_epochs: int = 30
     patience: int = 6
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    optimizer: str = "adamw"
+    optimizer: Literal["adamw", "sgd"] = "adamw"
     encoder: str = "mlp"
     hidden_dim: int = 128
     encoder_options: dict[str, Any] | None = None
-    """Options of the encoder; ``None``: ``{"hidden_dim": hidden_dim}`` (the MLP's width)."""
     fusion: str = "late"
     accelerator: str = "cpu"
+
+    def __post_init__(self) -> None:
+        require_positive(self, "max_epochs", "batch_size", "lr", "hidden_dim")
+        if self.patience < 0:
+            raise PolymodalError(f"patience must be >= 0, got {self.patience}")
 
     def task_options(self) -> dict[str, Any]:
         return {
@@ -52,55 +59,10 @@ class Protocol:
             "optimizer": self.optimizer,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass
-class RunResult:
-    """Test metrics, fused test logits and targets of one trained run."""
-
-    metrics: dict[str, float]
-    logits: torch.Tensor
-    targets: torch.Tensor
-    wall_s: float
-
-
-def bench_trainer(task: L.LightningModule, run_dir: Path, max_epochs: int, accelerator: str,
-                  patience: int | None, *callbacks: Callback) -> tuple[L.Trainer, ModelCheckpoint]:
-    """The Trainer of one benchmark run and its best-checkpoint callback.
-
-    The checkpoint follows the task's ``monitor``; ``patience`` (epochs) adds
-    early stopping on the same metric; logs go to ``run_dir/metrics.csv``.
-    """
-    metric, mode = task.monitor
-    checkpoint = BestCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=metric, mode=mode)
-    stopping = [PatientEarlyStopping(metric, mode=mode, patience=patience)] if patience is not None else []
-    trainer = L.Trainer(
-        max_epochs=max_epochs,
-        accelerator=accelerator,
-        devices=1,
-        callbacks=[checkpoint, *stopping, *callbacks],
-        logger=CSVLogger(run_dir, name="", version=""),
-        default_root_dir=run_dir,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        log_every_n_steps=10,
-    )
-    return trainer, checkpoint
-
-
-def train_and_test(
-    task: L.LightningModule, data: MultimodalDataModule, protocol: Protocol, run_dir: Path, seed: int
-) -> RunResult:
-    """Fit ``task`` under ``protocol``, then test the best validation checkpoint."""
-    L.seed_everything(seed, verbose=False)
-    trainer, checkpoint = bench_trainer(task, run_dir, protocol.max_epochs, protocol.accelerator, protocol.patience)
-    start = time.perf_counter()
-    trainer.fit(task, datamodule=data)
-    wall = time.perf_counter() - start
-    best = checkpoint.best_model_path or None
-    metrics = as_floats(trainer.test(task, datamodule=data, ckpt_path=best, verbose=False)[0])
-    logits = torch.cat(trainer.predict(task, dataloaders=data.test_dataloader(), ckpt_path=best))
-    targets = torch.cat([batch["target"] for batch in data.test_dataloader()])
-    return RunResult(metrics, logits.float().cpu(), targets, wall)
+def require_positive(options: object, *names: str) -> None:
+    """A :class:`PolymodalError` naming the first of ``names`` that is not > 0."""
+    for name in names:
+        value = getattr(options, name)
+        if not value > 0:
+            raise PolymodalError(f"{name} must be > 0, got {value}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from statistics import mean, stdev
 from typing import Any
@@ -42,31 +42,51 @@ def aggregate(rows: Sequence[Row], group: Sequence[str], metrics: Sequence[str])
 
 
 def format_markdown(summary: Sequence[Row], group: Sequence[str], metrics: Sequence[str],
-                    best_within: str, higher_is_better: bool = True) -> str:
-    """A markdown table of ``mean ± std``; the best mean per ``best_within`` group in bold."""
-    best: dict[Any, dict[str, float]] = defaultdict(dict)
-    for row in summary:
-        for metric in metrics:
-            if row[metric] is not None:
-                current = best[row[best_within]].get(metric)
-                value = row[metric][0]
-                better = current is None or (value > current if higher_is_better else value < current)
-                best[row[best_within]][metric] = value if better else current
-    header = [*group, *metrics, "runs"]
+                    ranked: Collection[str] = (), headers: Mapping[str, str] | None = None) -> str:
+    """A markdown table of ``mean ± std``.
+
+    In each column of ``ranked`` (qualities where higher is better) the best
+    mean is bold when at least two rows have a value; other columns (wall
+    time, throughput) are never bold. ``headers`` renames columns.
+    """
+    best: dict[str, float] = {}
+    for metric in ranked:
+        values = [row[metric][0] for row in summary if row.get(metric) is not None]
+        if len(values) > 1:
+            best[metric] = max(values)
+    names = dict(headers or {})
+    header = [names.get(k, k) for k in (*group, *metrics)] + ["runs"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in summary:
         cells = [str(row[k]) for k in group]
         for metric in metrics:
-            if row[metric] is None:
+            if row.get(metric) is None:
                 cells.append("–")
                 continue
             m, s = row[metric]
             text = f"{m:.3f} ± {s:.3f}"
-            is_best = math.isclose(m, best[row[best_within]].get(metric, math.nan))
-            cells.append(f"**{text}**" if is_best else text)
+            cells.append(f"**{text}**" if metric in best and math.isclose(m, best[metric]) else text)
         cells.append(row["runs"])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def dataset_tables(summary: Sequence[Row], group: Sequence[str], metrics: Sequence[str],
+                   ranked: Collection[str] = (),
+                   headers: Callable[[str], Mapping[str, str]] | None = None) -> str:
+    """One :func:`format_markdown` table per dataset, under a ``## <dataset>`` heading.
+
+    A table holds only the metrics some run of its dataset reports (no columns
+    for other datasets' modalities); ``group`` names the row columns besides
+    the dataset; ``headers(dataset)`` renames a dataset's columns.
+    """
+    sections = []
+    for dataset in dict.fromkeys(row["dataset"] for row in summary):
+        rows = [row for row in summary if row["dataset"] == dataset]
+        present = [m for m in metrics if any(row.get(m) is not None for row in rows)]
+        table = format_markdown(rows, group, present, ranked, headers(dataset) if headers else None)
+        sections.append(f"## {dataset}\n\n{table}")
+    return "\n".join(sections)
 
 
 def failures_markdown(rows: Sequence[Row], label: str = "method") -> str:
@@ -78,3 +98,10 @@ def failures_markdown(rows: Sequence[Row], label: str = "method") -> str:
     lines = ["", "## Failed runs", ""]
     lines += [f"- {r['dataset']} / {r[label]} / seed {r['seed']}: {r.get('error', '')}" for r in failed]
     return "\n".join(lines) + "\n"
+
+
+def show_report(paths: dict[str, Path]) -> None:
+    """Print ``results.md`` and where every output went."""
+    print(paths["md"].read_text())
+    for name, path in paths.items():
+        print(f"{name}: {path}")

@@ -4,28 +4,32 @@ Without ``--source``, synthetic nights (real EDF + NSRR XML) are written to
 ``OUT/source``; the nights are prepared into ``OUT/cache`` (resumable), then
 every model × seed is trained under one protocol and evaluated under every
 condition (``both``, ``eeg_only``, ``eog_only``, graded corruptions of one
-modality; CoRe-Sleep, arXiv 2304.06485, "Evaluation"). Each run lives in
+modality; CoRe-Sleep, arXiv 2304.06485, "Evaluation") through the grid
+runner (:mod:`polymodal.bench.grid`). Each run lives in
 ``OUT/runs/<model>/seed<k>/`` with ``result.json``; a rerun with the same
 ``OUT`` skips finished runs, and a failed run is reported in the table.
 Writes ``results.csv`` (a row per run), ``results.md`` (mean ± std per model
 and condition) and the figures.
+
+``eeg_flat`` and ``eog_only`` give the same numbers: a flat EEG has all
+samples of every epoch equal, so the pipeline's flat-epoch rule marks every
+EEG epoch absent (input zero, presence False), which is exactly how
+``eog_only`` removes the EEG.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 
-from rich.progress import Progress
-
-from polymodal.bench.balance import cached_or_run
-from polymodal.bench.report import Row, aggregate, failures_markdown, format_markdown, write_csv
-from polymodal.bench.sleep_runs import EVALUATION_FILE, SleepProtocol, run_sleep_model
+from polymodal.bench.grid import Cell, run_grid
+from polymodal.bench.options import Names, parse_options
+from polymodal.bench.protocol import require_positive
+from polymodal.bench.report import Row, aggregate, failures_markdown, format_markdown, show_report, write_csv
+from polymodal.bench.sleep_runs import EVALUATION_FILE, SleepProtocol, build_fit, sleep_data, summarise
 from polymodal.eval.sleep_eval import load_results
-from polymodal.data.sleep.augment import training_corruptions
 from polymodal.data.sleep.prepare import prepare_cache
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
 from polymodal.errors import PolymodalError
@@ -40,33 +44,41 @@ CONDITIONS = ("both", "eeg_only", "eog_only", "eeg_gauss_snr10", "eeg_gauss_snr0
 METRICS = ("kappa", "acc", "f1_macro")
 
 
-def comma_list(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+@dataclass(frozen=True, kw_only=True)
+class SleepOptions(SleepProtocol):
+    """Compare CoRe-Sleep with its baselines across robustness conditions.
 
+    Attributes:
+        out: output folder (source/, cache/, runs/, results.csv, results.md, figures)
+        source: folder of EDF + scoring files (default: synthetic nights written to OUT/source)
+        layout: layout of source (nsrr or sleep-edf)
+        nights: synthetic nights to write (40 for the quality run)
+        minutes: length of each synthetic night
+        models: sleep models (polymodal.models.SLEEP_MODELS)
+        conditions: evaluation conditions: both, <m>_only, <m>_<corruption>
+        seeds: number of seeds (0..N-1)
+        jobs: worker processes for preparing the nights
+        train_corruptions: corruptions of one modality for training, e.g. eeg_gauss_snr-5to10,eog_gauss_snr-5to10
+    """
 
-def sleep_parser() -> argparse.ArgumentParser:
-    defaults = SleepProtocol()
-    parser = argparse.ArgumentParser(prog="polymodal bench sleep",
-                                     description="Compare CoRe-Sleep with its baselines across robustness conditions.")
-    parser.add_argument("--source", type=Path, help="folder of EDF + scoring files (default: synthetic nights)")
-    parser.add_argument("--layout", default="nsrr", help="layout of --source (nsrr or sleep-edf)")
-    parser.add_argument("--nights", type=int, default=12, help="synthetic nights to write (40 for the quality run)")
-    parser.add_argument("--minutes", type=float, default=60.0, help="length of each synthetic night")
-    parser.add_argument("--models", type=comma_list, default=list(MODELS))
-    parser.add_argument("--conditions", type=comma_list, default=list(CONDITIONS))
-    parser.add_argument("--seeds", type=int, default=1, help="number of seeds (0..N-1)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes for preparing the nights")
-    parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--sizes", type=json.loads, default={}, help='JSON size overrides, e.g. \'{"d_model": 32}\'')
-    parser.add_argument("--unimodal_incomplete", dest="unimodal_complete", action="store_false",
-                        help="train the unimodal baselines on the incomplete nights too")
-    parser.add_argument("--train_corruptions", type=comma_list, default=[],
-                        help="corruptions of one modality drawn for a share of the training sequences, "
-                             "e.g. eeg_gauss_snr-5to10,eog_gauss_snr-5to10")
-    for f in fields(SleepProtocol):
-        if f.name not in ("sizes", "unimodal_complete", "train_corruptions"):
-            parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name))
-    return parser
+    out: Path
+    source: Path | None = None
+    layout: str = "nsrr"
+    nights: int = 12
+    minutes: float = 60.0
+    models: Names = field(default_factory=lambda: Names(MODELS))
+    conditions: Names = field(default_factory=lambda: Names(CONDITIONS))
+    seeds: int = 1
+    jobs: int = 1
+    train_corruptions: Names = field(default_factory=Names)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_positive(self, "seeds", "jobs", "nights", "minutes")
+
+    def protocol(self) -> SleepProtocol:
+        values = {f.name: getattr(self, f.name) for f in fields(SleepProtocol)}
+        return SleepProtocol(**{**values, "train_corruptions": tuple(self.train_corruptions)})
 
 
 def prepared_cache(out: Path, source: Path | None, layout: str, nights: int, minutes: float, jobs: int) -> Path:
@@ -91,36 +103,31 @@ def run_dir_of(out: Path, model: str, seed: int) -> Path:
 def run_sleep_grid(cache: Path, models: Sequence[str], conditions: Sequence[str], seeds: Sequence[int], out: Path,
                    protocol: SleepProtocol) -> list[Row]:
     """Train and evaluate every (model, seed); one row per run."""
-    rows: list[Row] = []
-    with Progress() as progress:
-        bar = progress.add_task("bench sleep", total=len(models) * len(seeds))
-        for seed in seeds:
-            for model in models:
-                progress.update(bar, description=f"seed {seed}: {model}")
-                run_dir = run_dir_of(out, model, seed)
-                rows.append(cached_or_run(run_dir, {"model": model, "seed": seed}, lambda m=model, s=seed, d=run_dir:
-                                          run_sleep_model(cache, m, list(conditions), protocol, d, s)))
-                progress.advance(bar)
-    return rows
+    cells = [Cell({"model": model, "seed": seed}, run_dir_of(out, model, seed), f"{model} seed {seed}")
+             for seed in seeds for model in models]
+    return run_grid("sleep", cells, partial(build_fit, cache=cache, protocol=protocol),
+                    partial(summarise, conditions=list(conditions), protocol=protocol), headline="both/kappa")
 
 
 def write_sleep_report(rows: Sequence[Row], out: Path, conditions: Sequence[str]) -> dict[str, Path]:
     """``results.csv``, ``results.md`` and the figures of the sleep suite."""
     out.mkdir(parents=True, exist_ok=True)
-    for row in rows:
-        row.setdefault("dataset", "sleep")
+    rows = [{"dataset": "sleep", **row} for row in rows]
     paths = {"csv": out / "results.csv", "md": out / "results.md"}
     write_csv(rows, paths["csv"])
-    sections = ["# polymodal bench sleep\n"]
+    note = ""
+    if {"eeg_flat", "eog_only"} <= set(conditions):
+        note = " eeg_flat equals eog_only: a flat EEG is absent by the pipeline's flat-epoch rule, as eog_only removes it."
+    sections = ["# polymodal bench sleep\n", "Test metrics of each model per condition, mean ± std over seeds; "
+                f"the best of each column in bold.{note}\n"]
     for metric in METRICS:
         columns = [f"{c}/{metric}" for c in conditions]
-        summary = aggregate(rows, ["dataset", "model"], columns)
-        table = format_markdown(summary, ["dataset", "model"], columns, best_within="dataset")
-        sections.append(f"## Test {metric} per condition (mean ± std over seeds; best per column in bold)\n\n{table}")
-    speed = aggregate(rows, ["dataset", "model"], ["train_seq_per_s", "wall_s", "epochs_trained"])
-    sections.append("## Training (CPU sequences per second over the training steps)\n\n"
-                    + format_markdown(speed, ["dataset", "model"], ["train_seq_per_s", "wall_s", "epochs_trained"],
-                                      best_within="dataset"))
+        summary = aggregate(rows, ["model"], columns)
+        sections.append(f"## Test {metric} per condition\n\n{format_markdown(summary, ['model'], columns, columns)}")
+    training = ["train_seq_per_s", "wall_s", "epochs_trained"]
+    speed = aggregate(rows, ["model"], training)
+    sections.append("## Training (sequences per second over the training steps; wall_s: training seconds)\n\n"
+                    + format_markdown(speed, ["model"], training))
     paths["md"].write_text("\n".join(sections) + failures_markdown(rows, label="model"))
     paths.update(sleep_figures(rows, out))
     return paths
@@ -134,9 +141,8 @@ def sleep_figures(rows: Sequence[Row], out: Path) -> dict[str, Path]:
     panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
     clean: dict[str, float] = {}
     for model, (results, extra) in evaluations.items():
-        for modality, points in noise_curves(results, ("eeg", "eog")).items():
-            if modality in extra["modalities"]:
-                panels.setdefault(modality, {})[model] = points
+        for modality, points in noise_curves(results, extra["modalities"]).items():
+            panels.setdefault(modality, {})[model] = points
         clean.update({model: r.metrics["kappa"] for r in results if r.name == "both"})
         both = [r for r in results if r.name == "both"]
         if both:
@@ -157,21 +163,16 @@ def sleep_figures(rows: Sequence[Row], out: Path) -> dict[str, Path]:
 
 
 def run_sleep(argv: Sequence[str]) -> int:
-    args = sleep_parser().parse_args(argv)
-    for model in args.models:
-        resolve_sleep_model(model, ("eeg", "eog"))
-    parse_conditions(args.conditions, ("eeg", "eog"))
-    training_corruptions(args.train_corruptions, ("eeg", "eog"))
-    if args.monitor not in MONITORS:
-        raise PolymodalError(f"unknown --monitor {args.monitor!r}; choose one of: {', '.join(MONITORS)}")
-    if args.seeds < 1:
-        raise PolymodalError(f"--seeds must be >= 1, got {args.seeds}")
-    protocol = SleepProtocol(**{f.name: getattr(args, f.name) for f in fields(SleepProtocol)
-                                if f.name != "train_corruptions"}, train_corruptions=tuple(args.train_corruptions))
-    cache = prepared_cache(args.out, args.source, args.layout, args.nights, args.minutes, args.jobs)
-    rows = run_sleep_grid(cache, args.models, args.conditions, list(range(args.seeds)), args.out, protocol)
-    paths = write_sleep_report(rows, args.out, args.conditions)
-    print(paths["md"].read_text())
-    for name, path in paths.items():
-        print(f"{name}: {path}")
+    """``polymodal bench sleep [OPTIONS]``."""
+    options = parse_options(SleepOptions, argv, "polymodal bench sleep")
+    if options.monitor not in MONITORS:
+        raise PolymodalError(f"unknown --monitor {options.monitor!r}; choose one of: {', '.join(MONITORS)}")
+    protocol = options.protocol()
+    cache = prepared_cache(options.out, options.source, options.layout, options.nights, options.minutes, options.jobs)
+    modalities = sleep_data(cache, options.models[0], protocol, seed=0).info.modalities
+    for model in options.models:
+        resolve_sleep_model(model, modalities)
+    parse_conditions(options.conditions, modalities)
+    rows = run_sleep_grid(cache, options.models, options.conditions, list(range(options.seeds)), options.out, protocol)
+    show_report(write_sleep_report(rows, options.out, options.conditions))
     return 0

@@ -1,4 +1,4 @@
-"""One run of ``polymodal bench sleep``: train a sleep model under the shared protocol, evaluate it per condition.
+"""The runs of ``polymodal bench sleep``: the task factory and row summariser of the grid runner.
 
 Every model (CoRe-Sleep and its baselines, arXiv 2304.06485, Sec. 4.2) is
 trained with the same sizes, optimizer, epochs, checkpoint selection and
@@ -20,7 +20,9 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import Callback
 
-from polymodal.bench.protocol import bench_trainer
+from polymodal.bench.grid import Cell, Fit, Outcome
+from polymodal.bench.protocol import require_positive
+from polymodal.bench.report import Row
 from polymodal.data.sleep.datamodule import SleepDataModule
 from polymodal.data.sleep.corruptions import parse_conditions
 from polymodal.eval.sleep_eval import (
@@ -38,7 +40,28 @@ UNIMODAL_MODELS = ("eeg", "eog")
 
 @dataclass(frozen=True)
 class SleepProtocol:
-    """Shared settings of every run of the sleep benchmark."""
+    """Shared settings of every run of the sleep benchmark.
+
+    Attributes:
+        max_epochs: epochs at most per run
+        patience: early-stopping patience (epochs) on the monitored validation κ
+        batch_size: sequences per batch
+        lr: learning rate
+        weight_decay: weight decay
+        preset: model size preset
+        sizes: size overrides, e.g. '{"d_model": 32}'
+        seq_len: epochs per sequence
+        train_stride: stride of the training windows (epochs)
+        eval_stride: stride of the evaluation windows (epochs)
+        test_fraction: share of subjects held out for testing
+        missing_eeg_fraction: share of training nights made to miss the EEG (fusion models)
+        missing_eog_fraction: share of training nights made to miss the EOG (fusion models)
+        unimodal_complete: train the unimodal baselines on every night of their modality (false: on the incomplete nights too)
+        monitor: checkpoint selection: fused (validation κ of the prediction) or all (its mean with the unimodal heads' κ)
+        train_corruption_probability: share of training sequences given one of train_corruptions
+        train_corruptions: corruptions of one modality for training, e.g. eeg_gauss_snr-5to10,eog_gauss_snr-5to10
+        accelerator: Lightning accelerator (cpu, gpu, auto)
+    """
 
     max_epochs: int = 15
     patience: int = 5
@@ -58,6 +81,9 @@ class SleepProtocol:
     train_corruption_probability: float = 0.0
     train_corruptions: tuple[str, ...] = ()
     accelerator: str = "cpu"
+
+    def __post_init__(self) -> None:
+        require_positive(self, "max_epochs", "batch_size", "lr", "seq_len", "train_stride", "eval_stride")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,40 +124,36 @@ def sleep_data(cache: Path, model: str, protocol: SleepProtocol, seed: int) -> S
     )
 
 
-def train_sleep_model(model: str, data: SleepDataModule, protocol: SleepProtocol, run_dir: Path,
-                      seed: int) -> tuple[SleepTask, dict[str, float]]:
-    """Fit ``model``; return the best validation checkpoint's task and the training figures."""
-    L.seed_everything(seed, verbose=False)
+def build_fit(cell: Cell, cache: Path, protocol: SleepProtocol) -> Fit:
+    """The task factory: the cell's sleep model on the benchmark's data, with a throughput meter."""
+    model = cell.key["model"]
+    data = sleep_data(cache, model, protocol, cell.seed)
     task = SleepTask(model=model, preset=protocol.preset, sizes=dict(protocol.sizes), monitor=protocol.monitor,
                      lr=protocol.lr, weight_decay=protocol.weight_decay, data_info=data.info.to_dict())
-    throughput = TrainingThroughput()
-    trainer, checkpoint = bench_trainer(task, run_dir, protocol.max_epochs, protocol.accelerator, protocol.patience,
-                                        throughput)
-    start = time.perf_counter()
-    trainer.fit(task, datamodule=data)
-    figures = {
-        "wall_s": round(time.perf_counter() - start, 1),
+    return Fit(task, data, protocol.max_epochs, protocol.accelerator, protocol.patience, [TrainingThroughput()])
+
+
+def summarise(cell: Cell, outcome: Outcome, conditions: list[str], protocol: SleepProtocol) -> Row:
+    """The row summariser: training figures, then the best checkpoint evaluated under every applicable
+    condition (saved next to the run as JSON) and its κ, accuracy and macro F1 per condition."""
+    trainer, fit = outcome.trainer, outcome.fit
+    throughput = next(c for c in fit.callbacks if isinstance(c, TrainingThroughput))
+    score = trainer.checkpoint_callback.best_model_score
+    row: Row = {
+        "wall_s": round(outcome.wall_s, 1),
         "train_seq_per_s": round(throughput.rate, 2),
         "epochs_trained": trainer.current_epoch,
-        "best_val_score": round(float(checkpoint.best_model_score), 4) if checkpoint.best_model_score is not None else None,
-        "params": sum(p.numel() for p in task.parameters()),
+        "best_val_score": round(float(score), 4) if score is not None else None,
+        "params": sum(p.numel() for p in fit.task.parameters()),
     }
-    best = SleepTask.from_checkpoint(checkpoint.best_model_path) if checkpoint.best_model_path else task
-    return best, figures
-
-
-def run_sleep_model(cache: Path, model: str, conditions: list[str], protocol: SleepProtocol, run_dir: Path,
-                    seed: int) -> dict[str, Any]:
-    """Train and evaluate one model; save the evaluation next to the run; return its table row fields."""
-    data = sleep_data(cache, model, protocol, seed)
-    task, row = train_sleep_model(model, data, protocol, run_dir, seed)
-    base = held_out_windows(data)
+    task = SleepTask.from_checkpoint(outcome.best_path) if outcome.best_path else fit.task
+    base = held_out_windows(fit.data)
     results: list[ConditionResult] = [
-        evaluate_condition(task, base, condition, protocol.batch_size, seed)
+        evaluate_condition(task, base, condition, protocol.batch_size, cell.seed)
         for condition in applicable(parse_conditions(conditions, base.modalities), task.model.modalities)
     ]
     save_results(results, {"class_names": list(task.data_info.class_names),
-                           "modalities": list(task.model.modalities)}, run_dir / EVALUATION_FILE)
+                           "modalities": list(task.model.modalities)}, cell.run_dir / EVALUATION_FILE)
     for result in results:
         row.update({f"{result.name}/{k}": round(result.metrics[k], 4) for k in ("kappa", "acc", "f1_macro")})
     return row
