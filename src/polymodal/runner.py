@@ -25,6 +25,7 @@ from lightning.pytorch.loggers import CSVLogger
 from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
 
 from polymodal.cli_args import expand_short_forms, pop_flag, pop_option
+from polymodal.cli_checks import check_accelerator, check_command_line, check_trainer_options
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.errors import FitInterrupted, PolymodalError
 from polymodal.run_directory import prepare_run_directory
@@ -84,6 +85,9 @@ class PolymodalCLI(LightningCLI):
         parser.link_arguments("data", "model.init_args.data_info", compute_fn=data_info_of, apply_on="instantiate")
         parser.link_arguments("seed_everything", "data.init_args.seed")
 
+    def before_instantiate_classes(self) -> None:
+        check_trainer_options(self.config["trainer"])
+
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         out = Path(self.config_init["out"])
         metric, mode = self.model.monitor
@@ -125,6 +129,7 @@ def run_fit(argv: Sequence[str]) -> dict[str, float]:
     args = list(argv)
     ckpt_path = pop_option(args, "--ckpt_path", "--ckpt")
     overwrite = pop_flag(args, "--overwrite")
+    check_command_line(args)
     cli = build_cli(expand_short_forms(args))
     trainer, task, data = cli.trainer, cli.model, cli.datamodule
     out = Path(cli.config_init["out"])
@@ -193,7 +198,9 @@ def run_evaluate(stage: str, argv: Sequence[str]) -> dict[str, float]:
     parser.add_argument("--out", default=str(Path(ckpt).resolve().parent.parent / stage))
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--devices", default="auto")
+    check_command_line(args)
     config = parser.instantiate_classes(parser.parse_args(expand_short_forms(args)))
+    check_accelerator(config.accelerator)
     data: MultimodalDataModule = config.data
     expected = task.data_info
     if not data.requested_modalities:

@@ -25,6 +25,8 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise PolymodalError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise PolymodalError(f"{path}: not a readable .npz file (not a zip archive of named arrays, as np.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
@@ -60,4 +62,7 @@ class NpzDataModule(MultimodalDataModule):
         return ", ".join(f"{s}={p}" for s, p in self.paths.items()) or "NpzDataModule"
 
     def build_splits(self) -> dict[str, ArrayDataset]:
+        if not self.paths:
+            raise PolymodalError("no data given: pass --data.train FILE (--data.val, --data.test FILE), "
+                                 "--dataset NAME or --config FILE")
         return check_consistent({s: arrays_from_mapping(load_npz(p), str(p)) for s, p in self.paths.items()})

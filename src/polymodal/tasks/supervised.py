@@ -117,7 +117,8 @@ class SupervisedTask(PolymodalTask):
         super().__init__()
         self.save_hyperparameters(ignore=["data_info"])
         self.data_info = self.resolve_data_info(data_info, modalities)
-        check_optimization(optimizer, lr_schedule, eps, warmup_steps, restart_steps, restart_mult)
+        check_optimization(optimizer, lr_schedule, lr, weight_decay, eps, warmup_steps, restart_steps, restart_mult,
+                           min_lr)
         if unimodal_epochs is not None and unimodal_epochs < 0:
             raise PolymodalError(f"unimodal_epochs must be >= 0, got {unimodal_epochs}")
         self.balancer = build_balancer(method, **(method_options or {}))
