@@ -72,7 +72,8 @@ class LimitedYamlLoader:
     def __call__(self, text: str, path: str = "") -> Any:
         name = path or "YAML value"
         if len(text) > MAX_CONFIG_BYTES:
-            raise PolymodalError(f"{name}: {len(text):,} characters of YAML, more than the limit of {MAX_CONFIG_BYTES:,}")
+            raise PolymodalError(f"{name}: {len(text):,} characters of YAML, more than the limit of "
+                                 f"{MAX_CONFIG_BYTES:,}")
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if node is not None:
             check_expansion(node, name)

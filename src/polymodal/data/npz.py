@@ -26,7 +26,7 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise PolymodalError(f"{path}: no such file")
     if not zipfile.is_zipfile(path):
-        raise PolymodalError(f"{path}: not a readable .npz file (not a zip archive of named arrays, as np.savez writes)")
+        raise PolymodalError(f"{path}: not a readable .npz file (not a zip archive of named arrays as np.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}

@@ -59,13 +59,16 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
         raise PolymodalError(f"{source}: {TARGET_KEY!r} has unsupported dtype {y.dtype}")
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def validate_float32_range(x: np.ndarray, name: str, source: str) -> None:
     """Values wider than float32 must fit its range (they become float32 tensors)."""
     if np.issubdtype(x.dtype, np.floating) and x.dtype.itemsize > 4:
         peak = float(np.abs(x).max())
-        if peak > np.finfo(np.float32).max:
+        if peak > FLOAT32_MAX:
             raise PolymodalError(f"{source}: {name} has values of magnitude up to {peak:.3g}, "
-                                 f"beyond float32's range (±{np.finfo(np.float32).max:.3g})")
+                                 f"beyond float32's range (±{FLOAT32_MAX:.3g})")
 
 
 def validate_class_labels(y: np.ndarray, source: str) -> None:
