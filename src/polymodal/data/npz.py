@@ -3,9 +3,11 @@
 Each split is one file (``np.savez(path, audio=..., video=..., y=...)``).
 Optional integer arrays ``k_<modality>`` are that modality's content keys
 for retrieval (samples with the same key share content).
-Integer ``y`` means classification (labels ``0..C-1``), float ``y``
-regression. Files are validated on load: shapes, dtypes, label range,
-NaN/Inf, and that all splits share modalities.
+Integer ``y`` means classification (labels ``0..C-1``, every class present
+in the training file, ``C >= 2``), float ``y`` regression. Files are
+validated on load (:mod:`polymodal.data.validation`): shapes, dtypes, label
+range, NaN/Inf, values beyond float32, empty splits and modalities, and that
+all splits share modalities.
 """
 
 from __future__ import annotations
