@@ -26,6 +26,7 @@ MAX_YAML_VALUES = 100_000
 """The most values (scalars, lists and mappings, aliases expanded) a YAML document may hold."""
 
 CONFIG_OPTIONS = ("--config", "-c")
+"""The options that name a config file."""
 
 GPU_BACKENDS = ("cuda", "mps")
 """The accelerators Lightning picks from for ``accelerator="gpu"``."""
@@ -90,6 +91,7 @@ def limit_yaml_loading() -> None:
 
 
 def children(node: yaml.Node) -> list[yaml.Node]:
+    """The items of a sequence node, the keys and values of a mapping node (a scalar has none)."""
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):

@@ -27,7 +27,7 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
         raise PolymodalError(f"{source}: no modality arrays (expected one array per modality plus {TARGET_KEY!r})")
     if y.ndim != 1:
         raise PolymodalError(f"{source}: {TARGET_KEY!r} must be 1-D, got shape {y.shape}")
-    if not len(y):
+    if len(y) == 0:
         raise PolymodalError(f"{source}: no samples")
     for name, x in arrays.items():
         if np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
@@ -60,6 +60,10 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Inputs become float32 tensors: wider values must fit below this magnitude."""
+
+MISSING_SHOWN = 5
+"""How many missing labels an error lists."""
 
 
 def validate_float32_range(x: np.ndarray, name: str, source: str) -> None:
@@ -79,16 +83,11 @@ def validate_class_labels(y: np.ndarray, source: str) -> None:
     if len(classes) < 2:
         raise PolymodalError(f"{source}: every label is {int(classes[0])}; classification needs at least 2 classes")
     top = int(classes[-1])
-    if top + 1 > len(classes):
-        raise PolymodalError(
-            f"{source}: labels must be 0..C-1 with every class present, but {top + 1 - len(classes)} of "
-            f"0..{top} never occur: {', '.join(map(str, first_missing(classes, MISSING_SHOWN)))}"
-            f"{', ...' if top + 1 - len(classes) > MISSING_SHOWN else ''}"
-        )
-
-
-MISSING_SHOWN = 5
-"""How many missing labels an error lists."""
+    absent = top + 1 - len(classes)
+    if absent:
+        listed = ", ".join(map(str, first_missing(classes, MISSING_SHOWN)))
+        raise PolymodalError(f"{source}: labels must be 0..C-1 with every class present, but {absent} of 0..{top} "
+                             f"never occur: {listed}{', ...' if absent > MISSING_SHOWN else ''}")
 
 
 def first_missing(classes: np.ndarray, count: int) -> list[int]:
