@@ -9,9 +9,8 @@ lists the valid choices.
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from polymodal.errors import PolymodalError, UnknownNameError
@@ -73,13 +72,3 @@ def import_class(path: str, base: type, imported_only: bool = False) -> Any:
         raise PolymodalError(f"{path!r} is not a subclass of {base.__name__}")
     return obj
 
-
-def check_options(factory: Callable[..., Any], options: Mapping[str, Any], what: str) -> None:
-    """Raise a :class:`~polymodal.errors.PolymodalError` naming an option ``factory`` does not take."""
-    signature = inspect.signature(factory)
-    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-        return
-    valid = [name for name, p in signature.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    unknown = [name for name in options if name not in valid]
-    if unknown:
-        raise PolymodalError(f"{what}: unknown option {unknown[0]!r}; valid options: {', '.join(valid) or 'none'}")

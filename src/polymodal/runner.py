@@ -30,6 +30,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from polymodal.cli_args import expand_short_forms
+from polymodal.cli_checks import check_command_line, check_trainer_options
 from polymodal.callbacks import BestCheckpoint, MetricsFile, PatientEarlyStopping, PredictionsFile
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.errors import FitInterrupted, PolymodalError
@@ -142,6 +143,9 @@ class PolymodalCLI(LightningCLI):
         if subcommand == "test":
             parser.add_argument("--conditions", type=str | None, default=None,
                                 help="sleep staging: evaluate under these conditions, e.g. both,eeg_only,eog_only")
+
+    def before_instantiate_classes(self) -> None:
+        check_trainer_options(self._get(self.config, "trainer"))
 
     @property
     def command(self) -> str:
@@ -266,6 +270,7 @@ def run(argv: Sequence[str]) -> None:
 
 def build(argv: Sequence[str], run: bool) -> PolymodalCLI:
     """The CLI over ``argv`` with the short forms expanded (:mod:`polymodal.cli_args`)."""
+    check_command_line(argv)
     subcommand, args = (argv[0], expand_short_forms(argv[1:])) if run else ("fit", expand_short_forms(argv))
     argv = [subcommand, *args] if run else args
     with warnings.catch_warnings():  # the arguments are the command line's, rewritten: not a mistake

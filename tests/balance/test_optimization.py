@@ -44,5 +44,5 @@ def test_constant_warm_phase_then_cosine_restarts_by_optimizer_step() -> None:
 def test_bad_optimization_options_raise() -> None:
     with pytest.raises(PolymodalError, match="unknown lr_schedule 'step'"):
         SupervisedTask(lr_schedule="step", data_info=data().info)
-    with pytest.raises(PolymodalError, match="restart_steps >= 1"):
+    with pytest.raises(PolymodalError, match="restart_steps must be >= 1, got 0"):
         SupervisedTask(restart_steps=0, data_info=data().info)

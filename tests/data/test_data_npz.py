@@ -114,4 +114,4 @@ def test_bad_options(options, message):
 
 def test_too_few_samples_to_hold_out_validation():
     with pytest.raises(PolymodalError, match="cannot hold out"):
-        _ = ArrayDataModule(train=arrays(n=1), val_fraction=0.5).info
+        _ = ArrayDataModule(train=arrays(n=2, classes=2), val_fraction=0.9).info

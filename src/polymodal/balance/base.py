@@ -49,7 +49,8 @@ from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
-from polymodal.registry import Registry, check_options, import_class
+from polymodal.options import check_options
+from polymodal.registry import Registry, import_class
 
 
 @dataclass
@@ -197,7 +198,7 @@ def build_balancer(name: str, **options: Any) -> Balancer:
     is a :class:`~polymodal.errors.PolymodalError` listing the valid names.
     """
     cls = import_class(name, Balancer) if "." in name else BALANCERS.get(name)
-    check_options(cls, options, f"method {name!r}")
+    check_options(cls, options, what=f"method {name!r}")
     return cls(**options)
 
 
@@ -214,6 +215,6 @@ def resolve_balancer(spec: BalancerSpec) -> Balancer:
     if isinstance(spec, Mapping) and "class_path" in spec:
         path, options = spec["class_path"], dict(spec.get("init_args") or {})
         cls = import_class(path, Balancer, imported_only=True) if "." in path else BALANCERS.get(path)
-        check_options(cls, options, f"method {path!r}")
+        check_options(cls, options, what=f"method {path!r}")
         return cls(**options)
     raise PolymodalError(f"a method is a Balancer, a name or {{class_path, init_args}}; got {spec!r}")

@@ -91,6 +91,8 @@ class MultimodalDataModule(L.LightningDataModule):
         super().__init__()
         if batch_size < 1:
             raise PolymodalError(f"batch_size must be >= 1, got {batch_size}")
+        if num_workers < 0:
+            raise PolymodalError(f"num_workers must be >= 0 (0: load in the main process), got {num_workers}")
         if not 0 <= val_fraction < 1:
             raise PolymodalError(f"val_fraction must be in [0, 1), got {val_fraction}")
         if modalities and len(set(modalities)) != len(modalities):
@@ -231,10 +233,11 @@ class ArrayDataModule(MultimodalDataModule):
 def check_consistent(splits: dict[str, ArrayDataset]) -> dict[str, ArrayDataset]:
     """Splits must share modalities and shapes, and agree on the kind of target.
 
-    The number of classes is taken from all splits together; the training
-    split must contain the highest label so no class is unseen in training.
+    Class labels of the training split must be ``0..C-1`` with every class
+    present (:func:`~polymodal.data.validation.validate_class_labels`); the
+    other splits' labels must lie in that range.
     """
-    from polymodal.data.validation import validate_labels_in_range, validate_same_modalities
+    from polymodal.data.validation import validate_class_labels, validate_labels_in_range, validate_same_modalities
 
     names = list(splits)
     first = splits[names[0]]
@@ -246,6 +249,7 @@ def check_consistent(splits: dict[str, ArrayDataset]) -> dict[str, ArrayDataset]
                 f"but {first.source} has {'integer labels' if first.targets.dtype == torch.long else 'floats'}"
             )
     if "train" in splits:
+        validate_class_labels(splits["train"].targets.numpy(), splits["train"].source)
         num_classes = splits["train"].num_classes()
         for split in splits.values():
             validate_labels_in_range(split.targets.numpy(), num_classes, split.source)

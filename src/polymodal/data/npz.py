@@ -3,9 +3,11 @@
 Each split is one file (``np.savez(path, audio=..., video=..., y=...)``).
 Optional integer arrays ``k_<modality>`` are that modality's content keys
 for retrieval (samples with the same key share content).
-Integer ``y`` means classification (labels ``0..C-1``), float ``y``
-regression. Files are validated on load: shapes, dtypes, label range,
-NaN/Inf, and that all splits share modalities.
+Integer ``y`` means classification (labels ``0..C-1``, every class present
+in the training file, ``C >= 2``), float ``y`` regression. Files are
+validated on load (:mod:`polymodal.data.validation`): shapes, dtypes, label
+range, NaN/Inf, values beyond float32, empty splits and modalities, and that
+all splits share modalities.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise PolymodalError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise PolymodalError(f"{path}: not a readable .npz file (not a zip archive of named arrays as np.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
@@ -60,4 +64,7 @@ class NpzDataModule(MultimodalDataModule):
         return ", ".join(f"{s}={p}" for s, p in self.paths.items()) or "NpzDataModule"
 
     def build_splits(self) -> dict[str, ArrayDataset]:
+        if not self.paths:
+            raise PolymodalError("no data given: pass --data.train FILE (--data.val, --data.test FILE), "
+                                 "--dataset NAME or --config FILE")
         return check_consistent({s: arrays_from_mapping(load_npz(p), str(p)) for s, p in self.paths.items()})

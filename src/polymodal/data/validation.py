@@ -27,6 +27,8 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
         raise PolymodalError(f"{source}: no modality arrays (expected one array per modality plus {TARGET_KEY!r})")
     if y.ndim != 1:
         raise PolymodalError(f"{source}: {TARGET_KEY!r} must be 1-D, got shape {y.shape}")
+    if len(y) == 0:
+        raise PolymodalError(f"{source}: no samples")
     for name, x in arrays.items():
         if np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise PolymodalError(f"{source}: modality {name!r} has non-numeric dtype {x.dtype}")
@@ -38,17 +40,66 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
             raise PolymodalError(
                 f"{source}: modality {name!r} has {x.shape[0]} samples but {TARGET_KEY!r} has {y.shape[0]}"
             )
+        if 0 in x.shape[1:]:
+            raise PolymodalError(f"{source}: modality {name!r} has shape {x.shape}, no features per sample")
         if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
             bad = int(np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))[0])
             raise PolymodalError(f"{source}: modality {name!r} contains NaN/Inf (first at sample {bad})")
+        validate_float32_range(x, f"modality {name!r}", source)
     if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
-        if y.size and y.min() < 0:
+        if y.min() < 0:
             raise PolymodalError(f"{source}: label {int(y.min())} is negative; labels must be 0..C-1")
+        if int(y.max()) > np.iinfo(np.int64).max:
+            raise PolymodalError(f"{source}: label {int(y.max())} is too large; labels must be 0..C-1")
     elif np.issubdtype(y.dtype, np.floating):
         if not np.isfinite(y).all():
             raise PolymodalError(f"{source}: {TARGET_KEY!r} contains NaN/Inf")
+        validate_float32_range(y, repr(TARGET_KEY), source)
     else:
         raise PolymodalError(f"{source}: {TARGET_KEY!r} has unsupported dtype {y.dtype}")
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Inputs become float32 tensors: wider values must fit below this magnitude."""
+
+MISSING_SHOWN = 5
+"""How many missing labels an error lists."""
+
+
+def validate_float32_range(x: np.ndarray, name: str, source: str) -> None:
+    """Values wider than float32 must fit its range (they become float32 tensors)."""
+    if np.issubdtype(x.dtype, np.floating) and x.dtype.itemsize > 4:
+        peak = float(np.abs(x).max())
+        if peak > FLOAT32_MAX:
+            raise PolymodalError(f"{source}: {name} has values of magnitude up to {peak:.3g}, "
+                                 f"beyond float32's range (±{FLOAT32_MAX:.3g})")
+
+
+def validate_class_labels(y: np.ndarray, source: str) -> None:
+    """Training labels must be ``0..C-1`` with every class present, ``C >= 2`` (skipped for regression)."""
+    if not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
+        return
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise PolymodalError(f"{source}: every label is {int(classes[0])}; classification needs at least 2 classes")
+    top = int(classes[-1])
+    absent = top + 1 - len(classes)
+    if absent:
+        listed = ", ".join(map(str, first_missing(classes, MISSING_SHOWN)))
+        raise PolymodalError(f"{source}: labels must be 0..C-1 with every class present, but {absent} of 0..{top} "
+                             f"never occur: {listed}{', ...' if absent > MISSING_SHOWN else ''}")
+
+
+def first_missing(classes: np.ndarray, count: int) -> list[int]:
+    """The ``count`` smallest non-negative integers absent from the sorted ``classes``."""
+    missing: list[int] = []
+    previous = -1
+    for label in map(int, classes):
+        missing += range(previous + 1, min(label, previous + 1 + count - len(missing)))
+        if len(missing) >= count:
+            break
+        previous = label
+    return missing
 
 
 def validate_keys(keys: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], source: str) -> None:

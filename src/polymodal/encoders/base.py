@@ -15,14 +15,17 @@ from torch import nn
 
 from polymodal.data.contract import DataInfo
 from polymodal.errors import PolymodalError
+from polymodal.options import check_options
 from polymodal.registry import Registry
 
 ENCODERS: Registry[type[nn.Module]] = Registry("encoder")
 
 
 def build_encoder(name: str, input_shape: Sequence[int], **options) -> nn.Module:
-    """Instantiate the encoder registered as ``name`` for inputs of ``input_shape``."""
-    return ENCODERS.get(name)(tuple(input_shape), **options)
+    """Instantiate the encoder registered as ``name`` for inputs of ``input_shape``; unknown options raise."""
+    cls = ENCODERS.get(name)
+    check_options(cls, options, supplied=("input_shape",))
+    return cls(tuple(input_shape), **options)
 
 
 def build_modality_encoders(info: DataInfo, encoder: str | Mapping[str, str] = "mlp",
@@ -32,7 +35,8 @@ def build_modality_encoders(info: DataInfo, encoder: str | Mapping[str, str] = "
     ``encoder`` is one name for all modalities or a modality → name map
     naming every modality; ``encoder_options`` holds shared options, and
     options for one modality alone under that modality's name. An unknown
-    modality or option is an error naming it.
+    modality or option, or an option out of range, is an error naming the
+    encoder and the modality.
     """
     if isinstance(encoder, Mapping):
         unknown = sorted(set(encoder) - set(info.modalities))
@@ -45,8 +49,9 @@ def build_modality_encoders(info: DataInfo, encoder: str | Mapping[str, str] = "
     encoders = {}
     for m in info.modalities:
         name = encoder[m] if isinstance(encoder, Mapping) else encoder
+        ENCODERS.get(name)  # an unknown name is an error of its own, listing the encoders
         try:
             encoders[m] = build_encoder(name, info.shapes[m], **{**shared, **per_modality.get(m, {})})
-        except TypeError as err:
+        except PolymodalError as err:
             raise PolymodalError(f"encoder {name!r} of modality {m!r}: {err}") from None
     return encoders

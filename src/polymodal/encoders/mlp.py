@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from polymodal.encoders.base import ENCODERS
+from polymodal.errors import PolymodalError
 
 
 @ENCODERS.register("mlp")
@@ -32,7 +33,11 @@ class MLPEncoder(nn.Module):
     ) -> None:
         super().__init__()
         if depth < 1:
-            raise ValueError(f"depth must be >= 1, got {depth}")
+            raise PolymodalError(f"depth must be >= 1 (hidden layers), got {depth}")
+        if hidden_dim < 1:
+            raise PolymodalError(f"hidden_dim must be >= 1, got {hidden_dim}")
+        if not 0 <= dropout < 1:
+            raise PolymodalError(f"dropout must be in [0, 1), got {dropout}")
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(input_shape)
         for _ in range(depth):

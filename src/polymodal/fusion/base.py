@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from torch import Tensor, nn
 
 from polymodal.errors import PolymodalError
+from polymodal.options import check_options
 from polymodal.registry import Registry
 
 
@@ -64,5 +65,7 @@ FUSIONS: Registry[type[FusionHead]] = Registry("fusion")
 
 
 def build_fusion(name: str, feature_dims: Mapping[str, int], num_outputs: int, **options) -> FusionHead:
-    """Instantiate the fusion head registered as ``name``."""
-    return FUSIONS.get(name)(feature_dims, num_outputs, **options)
+    """Instantiate the fusion head registered as ``name``; an unknown option is an error naming it."""
+    cls = FUSIONS.get(name)
+    check_options(cls, options, supplied=("feature_dims", "num_outputs"), what=f"fusion {name!r}")
+    return cls(feature_dims, num_outputs, **options)

@@ -26,16 +26,25 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine_restarts")
 
 
-def check_optimization(optimizer: str, schedule: str, eps: float, warmup_steps: int, restart_steps: int,
-                       restart_mult: int) -> None:
+def check_optimization(optimizer: str, schedule: str, lr: float, weight_decay: float, eps: float,
+                       warmup_steps: int, restart_steps: int, restart_mult: int, min_lr: float) -> None:
     """Raise naming the option when one is unknown or out of range."""
     if optimizer not in OPTIMIZERS:
         raise PolymodalError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
     if schedule not in SCHEDULES:
         raise PolymodalError(f"unknown lr_schedule {schedule!r}; choose one of: {', '.join(SCHEDULES)}")
-    if eps <= 0 or warmup_steps < 0 or restart_steps < 1 or restart_mult < 1:
-        raise PolymodalError(f"need eps > 0, warmup_steps >= 0, restart_steps >= 1 and restart_mult >= 1, got "
-                             f"{eps}, {warmup_steps}, {restart_steps}, {restart_mult}")
+    ranges = {
+        "lr": (lr, lr > 0, "> 0"),
+        "weight_decay": (weight_decay, weight_decay >= 0, ">= 0"),
+        "eps": (eps, eps > 0, "> 0"),
+        "warmup_steps": (warmup_steps, warmup_steps >= 0, ">= 0"),
+        "restart_steps": (restart_steps, restart_steps >= 1, ">= 1"),
+        "restart_mult": (restart_mult, restart_mult >= 1, ">= 1"),
+        "min_lr": (min_lr, min_lr >= 0, ">= 0"),
+    }
+    for name, (value, in_range, rule) in ranges.items():
+        if not in_range:
+            raise PolymodalError(f"{name} must be {rule}, got {value}")
 
 
 def build_optimizer(parameters: Iterable[nn.Parameter], name: str, lr: float, weight_decay: float,

@@ -122,7 +122,8 @@ class SupervisedTask(PolymodalTask):
         data_info = self.plain_data_info(data_info)
         self.save_hyperparameters()
         self.data_info = self.resolve_data_info(data_info, modalities)
-        check_optimization(optimizer, lr_schedule, eps, warmup_steps, restart_steps, restart_mult)
+        check_optimization(optimizer, lr_schedule, lr, weight_decay, eps, warmup_steps, restart_steps, restart_mult,
+                           min_lr)
         if unimodal_epochs is not None and unimodal_epochs < 0:
             raise PolymodalError(f"unimodal_epochs must be >= 0, got {unimodal_epochs}")
         staged = bool(unimodal_epochs) or (unimodal_epochs is None and self.balancer.unimodal_stage > 0
