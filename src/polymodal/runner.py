@@ -30,7 +30,7 @@ from polymodal.errors import FitInterrupted, PolymodalError
 from polymodal.run_directory import prepare_run_directory
 from polymodal.eval.metrics import as_floats
 from polymodal.eval.summary import print_summary
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY, TASKS
+from polymodal.tasks.registry import TASK_KEY, TASKS
 
 DEFAULT_OUT = "runs/latest"
 METRICS_FILE = "metrics.json"
@@ -164,9 +164,9 @@ def load_task(ckpt: str) -> L.LightningModule:
         meta = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for a non-checkpoint file
         raise PolymodalError(f"{ckpt}: not a readable checkpoint ({err.__class__.__name__})") from None
-    if TASK_KEY not in meta or DATA_INFO_KEY not in meta:
-        raise PolymodalError(f"{ckpt}: not a polymodal checkpoint (no task or data info recorded)")
-    return TASKS.get(meta[TASK_KEY]).from_checkpoint(path)
+    if TASK_KEY not in meta:
+        raise PolymodalError(f"{ckpt}: not a polymodal checkpoint (no task recorded)")
+    return TASKS.get(meta[TASK_KEY]).load_from_checkpoint(path, map_location="cpu")
 
 
 def run_evaluate(stage: str, argv: Sequence[str]) -> dict[str, float]:

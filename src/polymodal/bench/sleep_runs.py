@@ -116,7 +116,7 @@ def train_sleep_model(model: str, data: SleepDataModule, protocol: SleepProtocol
         "best_val_score": round(float(checkpoint.best_model_score), 4) if checkpoint.best_model_score is not None else None,
         "params": sum(p.numel() for p in task.parameters()),
     }
-    best = SleepTask.from_checkpoint(checkpoint.best_model_path) if checkpoint.best_model_path else task
+    best = SleepTask.load_from_checkpoint(checkpoint.best_model_path) if checkpoint.best_model_path else task
     return best, figures
 
 

@@ -1,15 +1,15 @@
 """What every polymodal task shares: data info, its checkpoint record, the monitor.
 
 A task is sized from the data's :class:`~polymodal.data.DataInfo` (the CLI
-links it from the DataModule). Checkpoints record the data info and the
-task's registry name, so ``polymodal test --ckpt FILE`` rebuilds the right
-task without the training data.
+links it from the DataModule). Checkpoints record the data info among the
+hyperparameters (as plain types, so ``weights_only=True`` loading reads it)
+and the task's registry name, so ``Task.load_from_checkpoint(path)`` and
+``polymodal test --ckpt FILE`` rebuild the task without the training data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import lightning as L
@@ -18,7 +18,7 @@ from torch import Tensor
 
 from polymodal.data.contract import DataInfo
 from polymodal.errors import PolymodalError
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY
+from polymodal.tasks.registry import TASK_KEY
 
 
 class PolymodalTask(L.LightningModule):
@@ -55,12 +55,8 @@ class PolymodalTask(L.LightningModule):
         """The validation metric that selects the best checkpoint, and its mode."""
         return "val/loss", "min"
 
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> PolymodalTask:
-        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
-
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
+        """Record the data info as the ``data_info`` hyperparameter (which
+        ``load_from_checkpoint`` passes back to ``__init__``) and the task's name."""
+        checkpoint.setdefault(self.CHECKPOINT_HYPER_PARAMS_KEY, {})["data_info"] = self.data_info.to_dict()
         checkpoint[TASK_KEY] = self.task_name
