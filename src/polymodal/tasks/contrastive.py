@@ -106,7 +106,7 @@ class ContrastiveTask(PolymodalTask):
         embeddings = self.objective.embed(self.model, self._inputs(batch))
         if stage == "train" and self.hparams.gather and self.distributed:
             embeddings = embeddings.apply(self.gather_batch)  # negatives from the global batch
-        terms = self.objective.loss(embeddings)
+        terms = self.objective(embeddings)
         total = torch.stack(list(terms.values())).sum()
         size = len(batch["target"])
         self.log(f"{stage}/loss", total, prog_bar=True, batch_size=size, sync_dist=stage != "train")
