@@ -26,13 +26,17 @@ class PolymodalTask(L.LightningModule):
 
     task_name: ClassVar[str]
     """The name the task is registered under in :data:`~polymodal.tasks.registry.TASKS`."""
+    needs_labels: ClassVar[bool] = True
+    """Whether the task trains on targets (unlabelled data is refused when it does)."""
 
     def resolve_data_info(self, data_info: DataInfo | dict[str, Any] | None,
                           modalities: Sequence[str] | None = None) -> DataInfo:
-        """The data info (optionally restricted to ``modalities``); required."""
+        """The data info (optionally restricted to ``modalities``); required, and labelled where the task needs it."""
         if data_info is None:
             raise PolymodalError(f"{type(self).__name__} needs data_info (the CLI sets it from the data)")
         info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        if self.needs_labels and not info.labelled:
+            raise PolymodalError(f"the {self.task_name} task needs targets; the data has none (no 'y' array)")
         return info.select(modalities) if modalities else info
 
     # --- collectives (identity on one process) -----------------------------------
