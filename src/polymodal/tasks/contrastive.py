@@ -90,7 +90,6 @@ class ContrastiveTask(PolymodalTask):
         )
         self._test_outputs: list[dict[str, Any]] = []
 
-
     def forward(self, inputs: dict[str, Tensor]) -> Embeddings:
         return self.model(inputs)
 
