@@ -146,8 +146,11 @@ def test_fit_contrastive_without_labels_trains_and_retrieves_without_probes(tmp_
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["test/retrieval/m0+m1->m2/R@1"] <= 1.0 and 0.0 <= metrics["test/retrieval/m0->m1/MRR"] <= 1.0
     assert not any(k.startswith("test/probe/") for k in metrics)
-    checkpoint = ContrastiveTask.load_from_checkpoint(out / "checkpoints" / "best.ckpt", weights_only=True)
-    assert not checkpoint.data_info.labelled
+    best = out / "checkpoints" / "best.ckpt"
+    assert not ContrastiveTask.load_from_checkpoint(best, weights_only=True).data_info.labelled
+    assert main(["test", "--ckpt", str(best), "--data.test", test, "--out", str(tmp_path / "test")]) == 0
+    tested = json.loads((tmp_path / "test" / "metrics.json").read_text())
+    assert tested["test/retrieval/m0+m1->m2/R@1"] == metrics["test/retrieval/m0+m1->m2/R@1"]
 
 
 @pytest.mark.parametrize("task", ["supervised", "contrastive"])
