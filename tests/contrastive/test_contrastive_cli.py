@@ -148,7 +148,7 @@ def test_fit_contrastive_without_labels_trains_and_retrieves_without_probes(tmp_
     assert not any(k.startswith("test/probe/") for k in metrics)
     best = out / "checkpoints" / "best.ckpt"
     assert not ContrastiveTask.load_from_checkpoint(best, weights_only=True).data_info.labelled
-    assert main(["test", "--ckpt", str(best), "--data.test", test, "--out", str(tmp_path / "test")]) == 0
+    assert main(["test", "--ckpt_path", str(best), "--data.test", test, "--out", str(tmp_path / "test")]) == 0
     tested = json.loads((tmp_path / "test" / "metrics.json").read_text())
     assert tested["test/retrieval/m0+m1->m2/R@1"] == metrics["test/retrieval/m0+m1->m2/R@1"]
 
