@@ -127,3 +127,41 @@ def test_fit_reports_linear_probes_on_labelled_data(tmp_path) -> None:
     probes = {k: v for k, v in metrics.items() if k.startswith("test/probe/")}
     assert set(probes) == {f"test/probe/{n}/acc" for n in ("a", "b", "c", "a+b", "a+c", "b+c")}
     assert probes["test/probe/a/acc"] > 0.8 > probes["test/probe/b/acc"]  # only `a` carries the label
+
+
+def unlabelled_triples(path: Path, n: int, rng: np.random.Generator) -> str:
+    """Three modalities and content keys, no ``y``."""
+    bits = rng.integers(0, 2, (n, 2))
+    arrays = {m: (np.eye(2)[bits].reshape(n, -1) + 0.1 * rng.normal(size=(n, 4))).astype(np.float32)
+              for m in ("m0", "m1", "m2")}
+    np.savez(path, **arrays, k_m2=bits @ np.array([1, 2]))
+    return str(path)
+
+
+def test_fit_contrastive_without_labels_trains_and_retrieves_without_probes(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    train, test = (unlabelled_triples(tmp_path / f"{s}.npz", n, rng) for s, n in [("train", 64), ("test", 24)])
+    out = tmp_path / "run"
+    assert main(["fit", "--task", "contrastive", "--objective", "confu", "--data.train", train,
+                 "--data.test", test, "--max_epochs", "1", "--out", str(out), *QUIET]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["test/retrieval/m0+m1->m2/R@1"] <= 1.0 and 0.0 <= metrics["test/retrieval/m0->m1/MRR"] <= 1.0
+    assert not any(k.startswith("test/probe/") for k in metrics)
+    best = out / "checkpoints" / "best.ckpt"
+    assert not ContrastiveTask.load_from_checkpoint(best, weights_only=True).data_info.labelled
+    assert main(["test", "--ckpt_path", str(best), "--data.test", test, "--out", str(tmp_path / "test")]) == 0
+    tested = json.loads((tmp_path / "test" / "metrics.json").read_text())
+    assert tested["test/retrieval/m0+m1->m2/R@1"] == metrics["test/retrieval/m0+m1->m2/R@1"]
+
+
+@pytest.mark.parametrize("task", ["supervised", "contrastive"])
+def test_unlabelled_data_is_one_line_where_targets_are_needed(task, tmp_path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    unlabelled = unlabelled_triples(tmp_path / "train.npz", 32, rng)
+    labelled = write_triples(tmp_path / "test.npz", 16, rng)
+    test = labelled if task == "contrastive" else unlabelled
+    assert main(["fit", "--task", task, "--data.train", unlabelled, "--data.test", str(test), "--max_epochs", "1",
+                 "--out", str(tmp_path / "run"), *QUIET]) == 2
+    expected = ("test.npz has targets" if task == "contrastive" else
+                "the supervised task needs targets; the data has none (no 'y' array)")
+    assert expected in capsys.readouterr().err

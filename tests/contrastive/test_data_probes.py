@@ -99,3 +99,17 @@ def test_zero_shot_picks_the_most_similar_class_embedding():
     assert zero_shot_accuracy(queries, prototypes, torch.tensor([0, 1, 2])) == pytest.approx(2 / 3)
     with pytest.raises(PolymodalError, match="class 2 has no"):
         class_prototypes(label_embeddings[:2], torch.tensor([0, 1]), 3)
+
+
+def test_npz_without_y_is_unlabelled_data_and_splits_must_agree(tmp_path):
+    arrays = {m: np.ones((6, 2), np.float32) for m in ("m0", "m1", "m2")}
+    np.savez(tmp_path / "train.npz", **arrays)
+    np.savez(tmp_path / "test.npz", **arrays, y=np.zeros(6, int))
+    data = NpzDataModule(train=str(tmp_path / "train.npz"), val_fraction=0.0, modalities=["m2", "m0"])
+    assert not data.info.labelled and data.info.num_classes == 0
+    assert not data.info.select(["m0"]).labelled
+    batch = next(iter(data.train_dataloader()))
+    assert set(batch) == {"inputs", "present"} and set(batch["inputs"]) == {"m2", "m0"}
+    assert "target" not in collate_items([data.splits["train"][i] for i in range(2)])
+    with pytest.raises(PolymodalError, match="train.npz has no 'y' array but .*test.npz has targets"):
+        _ = NpzDataModule(train=str(tmp_path / "train.npz"), test=str(tmp_path / "test.npz")).info

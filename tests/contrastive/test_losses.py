@@ -316,3 +316,13 @@ def test_comm_clip_formulation_aligns_joint_views_and_each_modality_with_the_oth
     expected_m1 = (reference_clip(first.unimodal["m1"], second.joint, 1.0)
                    + reference_clip(second.unimodal["m1"], first.joint, 1.0)) / 6
     assert terms["comm/m1"].item() == pytest.approx(expected_m1, abs=1e-6)
+
+
+@pytest.mark.parametrize("name, options, message", [
+    ("symile", {"negatives": "all"}, "symile: unknown negatives 'all'; choose one of: n, n_squared"),
+    ("triangle", {"anchor": ""}, "triangle: anchor '' is not a modality; choose one of: m0, m1, m2"),
+    ("gram", {"anchor": "m3"}, "gram: anchor 'm3' is not a modality; choose one of: m0, m1, m2"),
+])
+def test_unknown_option_values_raise_at_construction(name, options, message):
+    with pytest.raises(PolymodalError, match=message):
+        build_objective(name, MODALITIES, **options)

@@ -90,8 +90,8 @@ def test_file_errors(tmp_path):
     corrupt.write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(PolymodalError, match="corrupt.npz: not a readable .npz"):
         _ = NpzDataModule(train=str(corrupt)).info
-    no_y = save(tmp_path, "no_y.npz", audio=np.ones((3, 2)))
-    with pytest.raises(PolymodalError, match="no_y.npz: no 'y' array"):
+    no_y = save(tmp_path, "no_y.npz", audio=np.ones((3, 2)), video=np.ones((4, 2)))
+    with pytest.raises(PolymodalError, match="no_y.npz: modality 'video' has 4 samples but 'audio' has 3"):
         _ = NpzDataModule(train=no_y).info
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, audio=np.array([{"a": 1}], dtype=object), y=np.zeros(1, dtype=int))

@@ -55,7 +55,7 @@ def test_fit_and_test_log_the_pooled_metrics(kit, tmp_path) -> None:
     assert task.monitor == ("val/kappa", "max")
     path = tmp_path / "last.ckpt"
     trainer.save_checkpoint(path)
-    restored = SleepTask.from_checkpoint(path).eval()
+    restored = SleepTask.load_from_checkpoint(path).eval()
     batch = _batch(kit)
     task.eval()
     assert torch.allclose(restored.predict_step(batch, 0), task.predict_step(batch, 0))

@@ -146,7 +146,7 @@ def summarise(cell: Cell, outcome: Outcome, conditions: list[str], protocol: Sle
         "best_val_score": round(float(score), 4) if score is not None else None,
         "params": sum(p.numel() for p in fit.task.parameters()),
     }
-    task = SleepTask.from_checkpoint(outcome.best_path) if outcome.best_path else fit.task
+    task = SleepTask.load_from_checkpoint(outcome.best_path, map_location="cpu") if outcome.best_path else fit.task
     base = held_out_windows(fit.data)
     results: list[ConditionResult] = [
         evaluate_condition(task, base, condition, protocol.batch_size, cell.seed)

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from polymodal.contrastive.base import OBJECTIVES, ContrastiveObjective, Embeddings, LogitScale
+from polymodal.contrastive.base import AUGMENTED, JOINT, OBJECTIVES, ContrastiveObjective, Embeddings, LogitScale
 from polymodal.contrastive.infonce import symmetric_infonce
 from polymodal.errors import PolymodalError
 
@@ -70,6 +70,7 @@ class CoMM(ContrastiveObjective):
 
     name = "comm"
     needs_joint = True
+    needs_augmented = True
 
     def __init__(self, modalities: Sequence[str], temperature: float = 0.1, learnable_temperature: bool = False,
                  noise_std: float = 0.1, mask_probability: float = 0.2, formulation: str = "nt_xent") -> None:
@@ -97,7 +98,8 @@ class CoMM(ContrastiveObjective):
     def loss(self, embeddings: Embeddings) -> dict[str, Tensor]:
         other = embeddings.augmented
         if embeddings.joint is None or other is None or other.joint is None:
-            raise PolymodalError("comm needs joint embeddings of two augmented views (use CoMM.embed)")
+            raise PolymodalError(f"comm needs the joint embeddings of two augmented views ({JOINT!r} and {AUGMENTED!r}; "
+                                 f"CoMM.embed computes both)")
         count = len(self.modalities)
         joint, share = (1.0, 0.5 / count) if self.formulation == "clip" else (1.0 / (count + 1), 0.5 / (count + 1))
         pair_loss = symmetric_infonce if self.formulation == "clip" else nt_xent

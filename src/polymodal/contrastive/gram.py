@@ -59,7 +59,7 @@ class Gram(ContrastiveObjective):
     def __init__(self, modalities: Sequence[str], anchor: str | None = None, temperature: float = 0.07,
                  learnable_temperature: bool = False, label_smoothing: float = 0.1) -> None:
         super().__init__(modalities)
-        self.anchor = anchor or self.modalities[0]
+        self.anchor = self.modalities[0] if anchor is None else anchor
         if self.anchor not in self.modalities:
             raise PolymodalError(f"gram: anchor {self.anchor!r} is not a modality; choose one of: "
                                  f"{', '.join(self.modalities)}")

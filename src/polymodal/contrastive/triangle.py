@@ -78,7 +78,7 @@ class Triangle(ContrastiveObjective):
         if score not in SCORES:
             raise PolymodalError(f"triangle: unknown score {score!r}; choose one of: {', '.join(SCORES)}")
         self.score = score
-        self.anchor = anchor or self.modalities[0]
+        self.anchor = self.modalities[0] if anchor is None else anchor
         if self.anchor not in self.modalities:
             raise PolymodalError(f"triangle: anchor {self.anchor!r} is not a modality; choose one of: "
                                  f"{', '.join(self.modalities)}")

@@ -4,7 +4,8 @@ An **item** (what a ``Dataset`` returns) is a dict::
 
     {"inputs": {modality: Tensor}, "target": Tensor, "present": {modality: bool | BoolTensor}}
 
-``present`` is optional (all modalities present); so is ``keys``, integer
+``present`` is optional (all modalities present); so is ``target`` for
+unlabelled data (``DataInfo.labelled`` is False) and ``keys``, integer
 content keys per modality that retrieval scores against (samples with the
 same key share content). A **batch** has the same
 keys with a leading batch dimension; :func:`collate_items` stacks per modality
@@ -49,12 +50,15 @@ class DataInfo:
         shapes: per-modality shape of one sample (no batch dimension).
         num_classes: number of classes; 0 for regression.
         class_names: optional display names of the classes.
+        labelled: whether the samples carry targets (unlabelled data has no
+            ``target`` and ``num_classes`` 0).
     """
 
     modalities: tuple[str, ...]
     shapes: dict[str, tuple[int, ...]]
     num_classes: int
     class_names: tuple[str, ...] = field(default=())
+    labelled: bool = True
 
     @property
     def task_type(self) -> str:
@@ -75,6 +79,7 @@ class DataInfo:
             shapes={m: tuple(int(d) for d in s) for m, s in data["shapes"].items()},
             num_classes=int(data["num_classes"]),
             class_names=tuple(data.get("class_names", ())),
+            labelled=bool(data.get("labelled", True)),
         )
 
     def select(self, modalities: Sequence[str]) -> DataInfo:
@@ -87,7 +92,7 @@ class DataInfo:
                 f"modality {missing[0]!r} is not in the data; it has: {', '.join(self.modalities)}"
             )
         return DataInfo(tuple(modalities), {m: self.shapes[m] for m in modalities},
-                        self.num_classes, self.class_names)
+                        self.num_classes, self.class_names, self.labelled)
 
 
 def collate_items(items: Sequence[Item] | Batch) -> Batch:
@@ -125,8 +130,9 @@ def collate_items(items: Sequence[Item] | Batch) -> Batch:
             masks.append(mask)
         inputs[m] = torch.stack(values)
         present[m] = torch.stack(masks)
-    target = torch.stack([torch.as_tensor(item["target"]) for item in items])
-    batch = {"inputs": inputs, "target": target, "present": present}
+    batch = {"inputs": inputs, "present": present}
+    if "target" in items[0]:
+        batch["target"] = torch.stack([torch.as_tensor(item["target"]) for item in items])
     if "keys" in items[0]:
         batch["keys"] = {m: torch.stack([torch.as_tensor(item["keys"][m]) for item in items]) for m in items[0]["keys"]}
     return batch

@@ -45,7 +45,9 @@ class ModalitySubset(Dataset):
 
     def __getitem__(self, index: int) -> Item:
         item = self.dataset[index]
-        out: Item = {"inputs": {m: item["inputs"][m] for m in self.modalities}, "target": item["target"]}
+        out: Item = {"inputs": {m: item["inputs"][m] for m in self.modalities}}
+        if "target" in item:
+            out["target"] = item["target"]
         if "present" in item:
             out["present"] = {m: item["present"][m] for m in self.modalities if m in item["present"]}
         if "keys" in item:
@@ -136,6 +138,7 @@ class MultimodalDataModule(L.LightningDataModule):
             shapes={m: shapes[m] for m in modalities},
             num_classes=max(d.num_classes() for d in raw.values()),
             class_names=tuple(getattr(reference, "class_names", ())),
+            labelled=all(getattr(d, "labelled", True) for d in raw.values()),
         )
         if "train" in raw and "val" not in raw and self.val_fraction > 0:
             raw["train"], raw["val"] = split_off(raw["train"], self.val_fraction, self.seed)
@@ -197,15 +200,13 @@ CONTENT_KEY_PREFIX = "k_"
 
 def arrays_from_mapping(data: Mapping[str, np.ndarray], source: str) -> ArrayDataset:
     """An :class:`ArrayDataset` from a mapping of modality arrays plus ``y``
-    (and optional content keys ``k_<modality>``)."""
+    (none for unlabelled samples) and optional content keys ``k_<modality>``."""
     from polymodal.data.validation import TARGET_KEY
 
-    if TARGET_KEY not in data:
-        raise PolymodalError(f"{source}: no {TARGET_KEY!r} array with the targets (keys: {', '.join(data)})")
     key_names = [k for k in data if k.startswith(CONTENT_KEY_PREFIX) and k[len(CONTENT_KEY_PREFIX):] in data]
     arrays = {k: np.asarray(v) for k, v in data.items() if k != TARGET_KEY and k not in key_names}
     keys = {k[len(CONTENT_KEY_PREFIX):]: np.asarray(data[k]) for k in key_names}
-    return ArrayDataset(arrays, np.asarray(data[TARGET_KEY]), source=source, keys=keys)
+    return ArrayDataset(arrays, data.get(TARGET_KEY), source=source, keys=keys)
 
 
 class ArrayDataModule(MultimodalDataModule):
@@ -231,7 +232,7 @@ class ArrayDataModule(MultimodalDataModule):
 
 
 def check_consistent(splits: dict[str, ArrayDataset]) -> dict[str, ArrayDataset]:
-    """Splits must share modalities and shapes, and agree on the kind of target.
+    """Splits must share modalities and shapes, and agree on the kind of target (or all have none).
 
     Class labels of the training split must be ``0..C-1`` with every class
     present (:func:`~polymodal.data.validation.validate_class_labels`); the
@@ -243,12 +244,17 @@ def check_consistent(splits: dict[str, ArrayDataset]) -> dict[str, ArrayDataset]
     first = splits[names[0]]
     for name in names[1:]:
         validate_same_modalities(first.inputs, splits[name].inputs, first.source, splits[name].source)
+        if first.labelled != splits[name].labelled:
+            labelled, unlabelled = (first, splits[name]) if first.labelled else (splits[name], first)
+            raise PolymodalError(f"{unlabelled.source} has no 'y' array but {labelled.source} has targets")
+        if not first.labelled:
+            continue
         if (first.targets.dtype == torch.long) != (splits[name].targets.dtype == torch.long):
             raise PolymodalError(
                 f"{splits[name].source}: targets are {'integer labels' if splits[name].targets.dtype == torch.long else 'floats'} "
                 f"but {first.source} has {'integer labels' if first.targets.dtype == torch.long else 'floats'}"
             )
-    if "train" in splits:
+    if "train" in splits and first.labelled:
         validate_class_labels(splits["train"].targets.numpy(), splits["train"].source)
         num_classes = splits["train"].num_classes()
         for split in splits.values():

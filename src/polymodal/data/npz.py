@@ -1,6 +1,8 @@
 """Bring-your-own data from ``.npz`` files: one array per modality plus ``y``.
 
-Each split is one file (``np.savez(path, audio=..., video=..., y=...)``).
+Each split is one file (``np.savez(path, audio=..., video=..., y=...)``);
+without ``y`` the samples are unlabelled (for the contrastive task), in
+every split alike.
 Optional integer arrays ``k_<modality>`` are that modality's content keys
 for retrieval (samples with the same key share content).
 Integer ``y`` means classification (labels ``0..C-1``, every class present

@@ -15,20 +15,20 @@ from polymodal.errors import PolymodalError
 TARGET_KEY = "y"
 
 
-def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str) -> None:
+def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray | None, source: str) -> None:
     """Check one split: numeric finite inputs, one sample axis, a valid target.
 
     Args:
         arrays: modality name → array with samples on axis 0.
-        y: targets, integer class labels ``>= 0`` or float regression targets.
+        y: targets, integer class labels ``>= 0`` or float regression targets
+            (None: unlabelled samples; the modalities must agree on their number).
         source: how to name the split in errors (a file name or ``"train"``).
     """
     if not arrays:
         raise PolymodalError(f"{source}: no modality arrays (expected one array per modality plus {TARGET_KEY!r})")
-    if y.ndim != 1:
+    if y is not None and y.ndim != 1:
         raise PolymodalError(f"{source}: {TARGET_KEY!r} must be 1-D, got shape {y.shape}")
-    if len(y) == 0:
-        raise PolymodalError(f"{source}: no samples")
+    counted = None if y is None else (TARGET_KEY, y.shape[0])
     for name, x in arrays.items():
         if np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise PolymodalError(f"{source}: modality {name!r} has non-numeric dtype {x.dtype}")
@@ -36,16 +36,20 @@ def validate_split(arrays: Mapping[str, np.ndarray], y: np.ndarray, source: str)
             raise PolymodalError(
                 f"{source}: modality {name!r} has shape {x.shape}; expected [samples, features...]"
             )
-        if x.shape[0] != y.shape[0]:
-            raise PolymodalError(
-                f"{source}: modality {name!r} has {x.shape[0]} samples but {TARGET_KEY!r} has {y.shape[0]}"
-            )
+        counted = counted or (name, x.shape[0])
+        if x.shape[0] != counted[1]:
+            raise PolymodalError(f"{source}: modality {name!r} has {x.shape[0]} samples but {counted[0]!r} has "
+                                 f"{counted[1]}")
         if 0 in x.shape[1:]:
             raise PolymodalError(f"{source}: modality {name!r} has shape {x.shape}, no features per sample")
         if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
             bad = int(np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))[0])
             raise PolymodalError(f"{source}: modality {name!r} contains NaN/Inf (first at sample {bad})")
         validate_float32_range(x, f"modality {name!r}", source)
+    if counted[1] == 0:
+        raise PolymodalError(f"{source}: no samples")
+    if y is None:
+        return
     if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
         if y.min() < 0:
             raise PolymodalError(f"{source}: label {int(y.min())} is negative; labels must be 0..C-1")

@@ -1,15 +1,15 @@
 """What every polymodal task shares: data info, its checkpoint record, the monitor.
 
 A task is sized from the data's :class:`~polymodal.data.DataInfo` (the CLI
-links it from the DataModule). Checkpoints record the data info and the
-task's registry name, so ``polymodal test --ckpt FILE`` rebuilds the right
-task without the training data.
+links it from the DataModule). Checkpoints record the data info among the
+hyperparameters (as plain types, so ``weights_only=True`` loading reads it)
+and the task's registry name, so ``Task.load_from_checkpoint(path)`` and
+``polymodal test --ckpt FILE`` rebuild the task without the training data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import lightning as L
@@ -18,7 +18,7 @@ from torch import Tensor
 
 from polymodal.data.contract import DataInfo
 from polymodal.errors import PolymodalError
-from polymodal.tasks.registry import DATA_INFO_KEY, TASK_KEY
+from polymodal.tasks.registry import TASK_KEY
 
 
 class PolymodalTask(L.LightningModule):
@@ -26,6 +26,8 @@ class PolymodalTask(L.LightningModule):
 
     task_name: ClassVar[str]
     """The name the task is registered under in :data:`~polymodal.tasks.registry.TASKS`."""
+    needs_labels: ClassVar[bool] = True
+    """Whether the task trains on targets (unlabelled data is refused when it does)."""
     default_data: ClassVar[str] = "polymodal.data.npz.NpzDataModule"
     """The data class ``polymodal test --ckpt_path`` uses for this task unless told otherwise."""
 
@@ -36,10 +38,12 @@ class PolymodalTask(L.LightningModule):
 
     def resolve_data_info(self, data_info: DataInfo | dict[str, Any] | None,
                           modalities: Sequence[str] | None = None) -> DataInfo:
-        """The data info (optionally restricted to ``modalities``); required."""
+        """The data info (optionally restricted to ``modalities``); required, and labelled where the task needs it."""
         if data_info is None:
             raise PolymodalError(f"{type(self).__name__} needs data_info (the CLI sets it from the data)")
         info = data_info if isinstance(data_info, DataInfo) else DataInfo.from_dict(data_info)
+        if self.needs_labels and not info.labelled:
+            raise PolymodalError(f"the {self.task_name} task needs targets; the data has none (no 'y' array)")
         return info.select(modalities) if modalities else info
 
     # --- collectives (identity on one process) -----------------------------------
@@ -62,12 +66,6 @@ class PolymodalTask(L.LightningModule):
         """The validation metric that selects the best checkpoint, and its mode."""
         return "val/loss", "min"
 
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, **overrides: Any) -> PolymodalTask:
-        """Load a checkpoint written by ``polymodal fit`` (data info included)."""
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        return cls.load_from_checkpoint(path, map_location="cpu", data_info=ckpt[DATA_INFO_KEY], **overrides)
-
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[DATA_INFO_KEY] = self.data_info.to_dict()
+        """Record the task's registry name (the data info is a hyperparameter: :meth:`plain_data_info`)."""
         checkpoint[TASK_KEY] = self.task_name

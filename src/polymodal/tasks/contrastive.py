@@ -7,7 +7,9 @@ decay to ``min_lr`` (the ConFu reference, arXiv 2511.21331, Sec. 5). On test
 it gathers the embeddings of the whole split and reports retrieval in every
 direction as ``test/retrieval/<a>-><b>/R@1`` and
 ``test/retrieval/<a>+<b>-><c>/R@1`` (and R@5, R@10, MRR), scored by sample
-identity or by the data's content keys.
+identity or by the data's content keys. Labels are optional: training and
+retrieval never read them, and linear probes run only when the data has
+class labels.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class ContrastiveTask(PolymodalTask):
     """
 
     task_name = "contrastive"
+    needs_labels = False
 
     def __init__(
         self,
@@ -88,7 +91,6 @@ class ContrastiveTask(PolymodalTask):
         )
         self._test_outputs: list[dict[str, Any]] = []
 
-
     def forward(self, inputs: dict[str, Tensor]) -> Embeddings:
         return self.model(inputs)
 
@@ -107,9 +109,9 @@ class ContrastiveTask(PolymodalTask):
         embeddings = self.objective.embed(self.model, self._inputs(batch))
         if stage == "train" and self.hparams.gather and self.distributed:
             embeddings = embeddings.apply(self.gather_batch)  # negatives from the global batch
-        terms = self.objective.loss(embeddings)
+        terms = self.objective(embeddings)
         total = torch.stack(list(terms.values())).sum()
-        size = len(batch["target"])
+        size = len(embeddings.unimodal[self.data_info.modalities[0]])
         self.log(f"{stage}/loss", total, prog_bar=True, batch_size=size, sync_dist=stage != "train")
         self.log_dict({f"{stage}/{k}": v.detach() for k, v in terms.items()}, batch_size=size,
                       sync_dist=stage != "train")
@@ -123,7 +125,7 @@ class ContrastiveTask(PolymodalTask):
 
     # --- test: retrieval over the whole split -------------------------------------
     def _embed_batch(self, batch: Batch) -> dict[str, Any]:
-        """A batch's embeddings, presence, content keys and targets (detached, on the model's device)."""
+        """A batch's embeddings, presence, content keys and targets if any (detached, on the model's device)."""
         modalities = self.data_info.modalities
         embeddings = self.model({m: batch["inputs"][m] for m in modalities})
         return {
@@ -131,7 +133,7 @@ class ContrastiveTask(PolymodalTask):
             "fused": {p: z.detach() for p, z in embeddings.fused.items()},
             "present": {m: batch["present"][m] for m in modalities if m in batch.get("present", {})},
             "keys": {m: batch["keys"][m] for m in modalities if m in batch.get("keys", {})},
-            "target": {"y": batch["target"]},
+            "target": {"y": batch["target"]} if "target" in batch else {},
         }
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
@@ -162,7 +164,7 @@ class ContrastiveTask(PolymodalTask):
     def _training_loader(self):
         """The training split's loader (one shard per process) when a linear probe can be fit, else None."""
         data = getattr(self.trainer, "datamodule", None)
-        if not self.hparams.linear_probe or self.data_info.num_classes < 2 or data is None:
+        if not self.hparams.linear_probe or self.data_info.num_classes < 2 or data is None:  # unlabelled data: 0
             return None
         return data.dataloader("train") if data.has_split("train") else None
 

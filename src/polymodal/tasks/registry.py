@@ -8,4 +8,3 @@ from polymodal.registry import Registry
 
 TASKS: Registry[type[L.LightningModule]] = Registry("task")
 TASK_KEY = "polymodal_task"
-DATA_INFO_KEY = "polymodal_data_info"
