@@ -20,9 +20,10 @@ import yaml
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
-from lightning.pytorch.loggers import CSVLogger
 
 from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
+from polymodal.csv_log import ResumableCSVLogger
+from polymodal.resume import ExactResume
 
 from polymodal.cli_args import expand_short_forms, pop_flag, pop_option
 from polymodal.data.datamodule import MultimodalDataModule
@@ -88,11 +89,12 @@ class PolymodalCLI(LightningCLI):
         out = Path(self.config_init["out"])
         metric, mode = self.model.monitor
         callbacks = list(self.config_init["trainer"].get("callbacks") or [])
+        callbacks.append(ExactResume())
         callbacks.append(BestCheckpoint(dirpath=out / "checkpoints", filename="best", monitor=metric,
                                          mode=mode, save_last=True))
         if self.config_init["early_stopping"]:
             callbacks.append(PatientEarlyStopping(metric, mode=mode, patience=self.config_init["early_stopping"]))
-        kwargs.setdefault("logger", CSVLogger(out, name="", version=""))
+        kwargs.setdefault("logger", ResumableCSVLogger(out, name="", version=""))
         return super().instantiate_trainer(default_root_dir=str(out), callbacks=callbacks, **kwargs)
 
 
