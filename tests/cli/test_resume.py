@@ -86,8 +86,9 @@ def rows(out: Path) -> list[dict[str, str]]:
 def assert_same_run(whole: Path, resumed: Path) -> None:
     """Same test metrics, final weights and ``metrics.csv``, with every epoch's validation row once."""
     assert json.loads((resumed / "metrics.json").read_text()) == json.loads((whole / "metrics.json").read_text())
-    weights = [torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
-               for run in (whole, resumed)]
+    last = [torch.load(run / "checkpoints" / "last.ckpt", weights_only=True) for run in (whole, resumed)]
+    assert [checkpoint["epoch"] for checkpoint in last] == [3, 3]  # written at every epoch's end
+    weights = [checkpoint["state_dict"] for checkpoint in last]
     assert weights[0].keys() == weights[1].keys()
     for name, value in weights[0].items():
         assert torch.allclose(value.float(), weights[1][name].float()), name
