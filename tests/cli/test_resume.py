@@ -107,12 +107,19 @@ def test_fit_resumed_after_it_ended_continues_as_an_uninterrupted_one(classifica
     assert_same_run(tmp_path / "whole", tmp_path / "resumed")
 
 
-def test_interrupted_contrastive_fit_resumes_exactly(triples, tmp_path, monkeypatch) -> None:
-    """Stopped in the third epoch: its cosine learning-rate decay, dropout and shuffling continue from the end of
-    the second, and the rows logged in the lost part of the third epoch are not kept."""
-    options = [*triples, "--max_epochs", "4", "--trainer.log_every_n_steps", "1"]
+@pytest.mark.parametrize("task", ["mcr", "contrastive"])
+def test_interrupted_fit_resumes_exactly(task, request, tmp_path, monkeypatch) -> None:
+    """Stopped in the third of 4 epochs and resumed from the end of the second: MCR's first epoch after its
+    unimodal stage (random permutations) and the contrastive task's cosine learning-rate decay, dropout and
+    shuffling go on as without the stop, and the rows logged in the lost part of the third epoch are dropped."""
+    if task == "mcr":
+        options = [*request.getfixturevalue("classification"), "--method", "mcr", "--fusion", "late"]
+    else:
+        options = request.getfixturevalue("triples")
+    options += ["--max_epochs", "4", "--trainer.log_every_n_steps", "1"]
     fit(tmp_path / "whole", options)
     interrupted_fit(monkeypatch, tmp_path / "resumed", options, epoch=2, batch=2)
-    assert any(row["epoch"] == "2" for row in rows(tmp_path / "resumed"))
+    stop = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"]
+    assert any(int(row["step"]) >= stop for row in rows(tmp_path / "resumed"))  # logged after last.ckpt
     fit(tmp_path / "resumed", options, "--ckpt_path", "last")
     assert_same_run(tmp_path / "whole", tmp_path / "resumed")
