@@ -26,15 +26,16 @@ import torch
 import yaml
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from polymodal.cli_args import expand_short_forms
 from polymodal.cli_checks import check_command_line, check_trainer_options
+from polymodal.csv_log import ResumableCSVLogger
 from polymodal.callbacks import BestCheckpoint, MetricsFile, PatientEarlyStopping, PredictionsFile
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.errors import FitInterrupted, PolymodalError
 from polymodal.registry import import_class
+from polymodal.resume import ExactResume
 from polymodal.run_directory import prepare_run_directory
 from polymodal.tasks.registry import TASK_KEY, TASKS
 
@@ -169,13 +170,14 @@ class PolymodalCLI(LightningCLI):
         callbacks = list(self._get(self.config_init, "trainer").get("callbacks") or [])
         if self.command == "fit":
             metric, mode = self.model.monitor
+            callbacks.append(ExactResume())
             callbacks.append(BestCheckpoint(dirpath=self.out / "checkpoints", filename="best", monitor=metric,
                                             mode=mode, save_last=True))
             if self._get(self.config_init, "early_stopping"):
                 callbacks.append(PatientEarlyStopping(metric, mode=mode,
                                                       patience=self._get(self.config_init, "early_stopping")))
         callbacks.append(PredictionsFile(self.out) if self.command == "predict" else MetricsFile(self.out))
-        kwargs.setdefault("logger", CSVLogger(self.out, name="", version=""))
+        kwargs.setdefault("logger", ResumableCSVLogger(self.out, name="", version=""))
         if not (self.command == "fit" and self._get(self.config_init, "verbose")):
             kwargs.setdefault("enable_model_summary", False)
         return super().instantiate_trainer(default_root_dir=str(self.out), callbacks=callbacks, **kwargs)

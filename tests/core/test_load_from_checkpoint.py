@@ -18,7 +18,7 @@ SLEEP_SIZES = {"d_model": 8, "depth": 1, "heads": 2, "ffn_dim": 16, "head_hidden
 
 def supervised() -> tuple[L.LightningModule, dict]:
     info = DataInfo(("a", "b"), {"a": (3,), "b": (5,)}, 3).to_dict()
-    task = SupervisedTask(method="ogm_ge", lr=3e-3, data_info=info)
+    task = SupervisedTask(balancer="ogm_ge", lr=3e-3, data_info=info)
     batch = {"inputs": {"a": torch.randn(8, 3), "b": torch.randn(8, 5)}, "target": torch.arange(8) % 3,
              "present": {m: torch.ones(8, dtype=torch.bool) for m in ("a", "b")}}
     return task, batch
@@ -63,7 +63,7 @@ def test_a_fitted_task_reloads_with_plain_load_from_checkpoint(make, tmp_path) -
 def test_a_checkpoint_without_data_info_is_one_line(tmp_path) -> None:
     task, _ = contrastive()
     path = tmp_path / "bare.ckpt"
-    torch.save({"state_dict": task.state_dict(), "hyper_parameters": dict(task.hparams),
+    torch.save({"state_dict": task.state_dict(), "hyper_parameters": {k: v for k, v in task.hparams.items() if k != "data_info"},
                 "pytorch-lightning_version": L.__version__}, path)
     with pytest.raises(PolymodalError, match="needs data_info"):
         ContrastiveTask.load_from_checkpoint(path, weights_only=True)

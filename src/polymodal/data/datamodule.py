@@ -4,16 +4,22 @@
 size, workers, modality selection by name, a validation split carved from
 train when none is given, and the :class:`DataInfo` that sizes the model.
 Subclasses only say how to build their splits.
+
+The training order comes from a generator seeded with ``seed``; its state is
+part of the DataModule's ``state_dict``, so a fit resumed from a checkpoint
+shuffles its next epoch as the uninterrupted fit would have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from polymodal.data.arrays import ArrayDataset
@@ -77,9 +83,12 @@ class MultimodalDataModule(L.LightningDataModule):
             A name the data lacks is an error naming the valid ones.
         val_fraction: share of train held out for validation when the data
             has no validation split.
-        seed: fixes the held-out validation split and generated data.
+        seed: fixes the held-out validation split, generated data and the training order.
         shuffle: shuffle the training split every epoch (seeded).
     """
+
+    _resumed_order: torch.Tensor | None = None
+    """The training-order generator state of the checkpoint a fit resumes from, until a training loader takes it."""
 
     def __init__(
         self,
@@ -176,9 +185,29 @@ class MultimodalDataModule(L.LightningDataModule):
             sampler=sampler,
             num_workers=self.num_workers,
             collate_fn=collate_items,
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+            generator=self._training_order() if training else None,
             persistent_workers=self.num_workers > 0,
         )
+
+    def _training_order(self) -> torch.Generator:
+        """The generator of a training loader's order and worker seeds (its own, so that creating the
+        loader draws nothing from torch's global generator): seeded, or where a resumed fit left it."""
+        generator = torch.Generator().manual_seed(self.seed)
+        if self._resumed_order is not None:
+            generator.set_state(self._resumed_order)
+            self._resumed_order = None
+        return generator
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state of the fitting trainer's training-order generator (Lightning saves it in checkpoints)."""
+        loader = self.trainer.train_dataloader if self.trainer is not None else None
+        generator = getattr(loader, "generator", None)
+        return {"training_order": generator.get_state()} if generator is not None else {}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """When a fit resumes, its first training loader continues the checkpoint's order."""
+        if "training_order" in state_dict and self.trainer is not None and self.trainer.state.fn == TrainerFn.FITTING:
+            self._resumed_order = state_dict["training_order"]
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled (seeded) unless ``shuffle=False``; under DDP Lightning shards it with a ``DistributedSampler``."""
