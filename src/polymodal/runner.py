@@ -17,6 +17,7 @@ from the checkpoint, the data from the command line, and results go to
 from __future__ import annotations
 
 import warnings
+from argparse import RawDescriptionHelpFormatter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import lightning as L
 import torch
 import yaml
+from jsonargparse import DefaultHelpFormatter
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -40,6 +42,46 @@ from polymodal.run_directory import prepare_run_directory
 from polymodal.tasks.registry import TASK_KEY, TASKS
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
+SHORT_FORMS_HELP = """\
+Short forms (rewritten to the options further below):
+  --dataset NAME[:m1+m2]        a built-in dataset, e.g. mfeat:kar+mor, av-digits:hard, xor
+  --task NAME                   supervised (default), contrastive or sleep
+  --method NAME                 balancing method, e.g. joint, multiloss, mlb, mcr, ogm_ge, agm
+                                (= --model.balancer CLASS; a Balancer subclass by import path)
+  --method_options.KEY VALUE    the method's options (= --model.balancer.KEY VALUE)
+  --fusion NAME, --fusion_options.KEY VALUE      fusion head and its options
+  --encoder NAME, --encoder_options.KEY VALUE    encoder (all modalities, or {m: name}) and options
+  --objective NAME, --objective_options.KEY VALUE   contrastive objective, e.g. confu, pairwise
+  --modality a,b                use only these modalities
+  --max_epochs N, --seed N, --ckpt FILE (= --ckpt_path FILE)
+Data (npz files: one array per modality, plus y):
+  --data.train FILE, --data.val FILE, --data.test FILE, --data.batch_size N, --data.num_workers N
+"""
+HELP = {
+    "fit": ("Train a model, keep its best validation checkpoint, evaluate it, write the run directory.",
+            SHORT_FORMS_HELP + """\
+Run directory:
+  --out DIR (default runs/latest), --overwrite, --ckpt_path last (resume), --early_stopping N,
+  --verbose (model summary), --config FILE (YAML; later options override it)
+"""),
+    "validate": ("Evaluate a checkpoint on validation data.", "  --ckpt_path FILE --data.val FILE [--out DIR]\n"),
+    "test": ("Evaluate a checkpoint on test data.",
+             "  --ckpt_path FILE --data.test FILE [--out DIR] [--conditions ...] (sleep staging)\n"),
+    "predict": ("Write a checkpoint's predictions to predictions.npz.",
+                "  --ckpt_path FILE --data.test FILE [--out DIR]\n"),
+}
+"""Each subcommand's summary and the options shown first in its ``--help``."""
+
+
+class HelpFormatter(RawDescriptionHelpFormatter, DefaultHelpFormatter):
+    """jsonargparse's help with the description printed as written."""
+
+
+def subcommand_parser_options(name: str) -> dict[str, Any]:
+    summary, first = HELP[name]
+    return {"prog": f"polymodal {name}", "exit_on_error": False, "formatter_class": HelpFormatter,
+            "usage": f"polymodal {name} [short forms] [--config FILE] [options]",
+            "description": f"{summary}\n\n{first}\nAll options (Lightning's CLI):"}
 DEFAULT_OUT = "runs/latest"
 DEFAULT_CLASSES = {"model": "polymodal.tasks.supervised.SupervisedTask", "data": "polymodal.data.npz.NpzDataModule"}
 """The task and data classes when the command line, its configs and its checkpoint name none."""
@@ -123,14 +165,15 @@ class PolymodalCLI(LightningCLI):
             save_config_kwargs={"overwrite": True},
             seed_everything_default=0,
             run=run,
-            parser_kwargs={"exit_on_error": False, **main_prog,
-                           **{name: {"prog": f"polymodal {name}", "exit_on_error": False} for name in SUBCOMMANDS}},
+            parser_kwargs={"exit_on_error": False, "formatter_class": HelpFormatter, **main_prog,
+                           **{name: subcommand_parser_options(name) for name in SUBCOMMANDS}},
         )
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         subcommand = parser.prog.rpartition(" ")[2]
         parser.add_argument("--out", type=str | None, default=None,
-                            help=f"run directory (fit: {DEFAULT_OUT}; otherwise <run>/{subcommand} of the checkpoint)")
+                            help=f"run directory (default {DEFAULT_OUT})" if subcommand == "fit" else
+                            f"results directory (default <run>/{subcommand}, next to the checkpoint's run)")
         parser.set_defaults({group: {"class_path": path} for group, path in self.default_classes.items()})
         parser.link_arguments("seed_everything", "data.init_args.seed")
         if subcommand == "fit":

@@ -24,6 +24,11 @@ def test_ensemble_soft_vote_is_the_mean_member_probability() -> None:
     assert metrics["test/acc"] == pytest.approx(expected)
 
 
+def test_an_unknown_combination_raises() -> None:
+    with pytest.raises(PolymodalError, match="unknown ensemble combination 'zcore'"):
+        ensemble_prediction([torch.randn(4, 3)], "zcore")
+
+
 def test_ensemble_zscore_over_the_whole_set() -> None:
     a = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     b = torch.tensor([[0.0, 30.0], [10.0, 0.0], [0.0, 0.0]])

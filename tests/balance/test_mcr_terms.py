@@ -168,3 +168,14 @@ def test_sum_heads_permute_their_terms_exactly(fusion, kit):
     assert torch.allclose(fast, slow, atol=1e-6)
     for g, e in zip(got, expected):
         assert (g is None and e is None) or torch.allclose(g, e, atol=1e-6)
+
+
+def test_unknown_permutation_kind_and_positives_raise() -> None:
+    from polymodal.balance.mcr_terms import draw_permutations, supervised_contrastive
+
+    with pytest.raises(PolymodalError, match="unknown permutation kind 'derangment'"):
+        draw_permutations(2, 4, "derangment")
+    features = {"a": torch.randn(4, 3), "b": torch.randn(4, 3)}
+    present = {m: torch.ones(4, dtype=torch.bool) for m in features}
+    with pytest.raises(PolymodalError, match="unknown positives 'labels'"):
+        supervised_contrastive(features, torch.arange(4) % 2, present, positives="labels")

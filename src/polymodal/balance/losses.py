@@ -9,21 +9,20 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def per_sample_loss(prediction: Tensor, target: Tensor, regression: str = "mse") -> Tensor:
-    """``[B]`` cross-entropy (integer targets) or MSE / L1 (float targets)."""
+def per_sample_loss(prediction: Tensor, target: Tensor) -> Tensor:
+    """``[B]`` cross-entropy (integer targets) or squared error (float targets)."""
     if target.dtype == torch.long:
         return F.cross_entropy(prediction, target, reduction="none")
-    prediction = prediction.reshape(target.shape)
-    return (F.l1_loss if regression == "l1" else F.mse_loss)(prediction, target, reduction="none")
+    return F.mse_loss(prediction.reshape(target.shape), target, reduction="none")
 
 
-def supervised_loss(prediction: Tensor, target: Tensor, mask: Tensor | None = None, regression: str = "mse") -> Tensor:
+def supervised_loss(prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
     """:func:`per_sample_loss` averaged over masked-in samples.
 
     ``mask`` (``[B]`` bool) drops samples where the head's modality is absent;
     with no sample left the loss is an exact zero that still carries the graph.
     """
-    per_sample = per_sample_loss(prediction, target, regression)
+    per_sample = per_sample_loss(prediction, target)
     if mask is None:
         return per_sample.mean()
     weights = mask.to(per_sample.dtype)

@@ -51,6 +51,7 @@ from polymodal.balance.context import StepContext
 from polymodal.balance.mcr_terms import (
     GAMES,
     PERMUTATIONS,
+    POSITIVES,
     CEBDecoder,
     draw_permutations,
     game_regularizer,
@@ -128,7 +129,7 @@ class MCR(MultiLoss):
         check_choice(self.name, "game", game, GAMES)
         check_choice(self.name, "reference", reference, REFERENCES)
         check_choice(self.name, "contrastive", contrastive, tuple(CONTRASTIVE))
-        check_choice(self.name, "positives", positives, ("label", "index"))
+        check_choice(self.name, "positives", positives, POSITIVES)
         check_choice(self.name, "ceb_input", ceb_input, ("logits", "probabilities"))
         for option, value in (("lambda_uni", lambda_uni), ("lambda_pd", lambda_pd),
                               ("lambda_con", lambda_con), ("lambda_ceb", lambda_ceb)):

@@ -28,6 +28,8 @@ from polymodal.balance.view import ModelView
 from polymodal.errors import PolymodalError
 
 PERMUTATIONS = ("any", "derangement", "different_labels")
+POSITIVES = ("label", "index")
+"""What makes a pair positive in the supervised contrastive term: the same label, or the same sample."""
 GAMES = {"greedy": -1, "independent": 0, "collaborative": 1}
 """Game name → the paper's k: −1 greedy, 0 independent, +1 collaborative."""
 
@@ -47,6 +49,8 @@ def draw_permutations(count: int, size: int, kind: str, generator: torch.Generat
     random ``s ∈ [1, B−1]``, ``π(σ_i) = σ_{(i+s) mod B}``. Drawn on the
     generator's device.
     """
+    if kind not in PERMUTATIONS:
+        raise PolymodalError(f"MCR: unknown permutation kind {kind!r}; choose one of: {', '.join(PERMUTATIONS)}")
     device = generator.device if generator is not None else None
     order = torch.rand(count, size, generator=generator, device=device).argsort(1)
     if kind != "derangement":
@@ -172,6 +176,8 @@ def contrastive_candidates(
     Positives share the label (``"label"``: across and within modalities) or
     the sample (``"index"``: the same sample in the other modalities).
     """
+    if positives not in POSITIVES:
+        raise PolymodalError(f"MCR: unknown positives {positives!r}; choose one of: {', '.join(POSITIVES)}")
     modalities = list(features)
     z = F.normalize(torch.cat([features[m] for m in modalities]), dim=-1)
     valid = torch.cat([present[m] for m in modalities])

@@ -32,10 +32,10 @@ from polymodal.eval.sleep_eval import (
     held_out_windows,
     save_results,
 )
+from polymodal.models.sleep_registry import SLEEP_MODELS, UNIMODAL
 from polymodal.tasks.sleep import SleepTask
 
 EVALUATION_FILE = "evaluation.json"
-UNIMODAL_MODELS = ("eeg", "eog")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class TrainingThroughput(Callback):
 
 def sleep_data(cache: Path, model: str, protocol: SleepProtocol, seed: int) -> SleepDataModule:
     """The benchmark's data module for ``model`` (unimodal baselines train on complete nights if so set)."""
-    unimodal = model in UNIMODAL_MODELS and protocol.unimodal_complete
+    unimodal = (model == UNIMODAL or model not in SLEEP_MODELS) and protocol.unimodal_complete  # a modality's name
     return SleepDataModule(
         str(cache), seq_len=protocol.seq_len, train_stride=protocol.train_stride, eval_stride=protocol.eval_stride,
         test_fraction=protocol.test_fraction,

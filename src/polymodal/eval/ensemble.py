@@ -23,6 +23,8 @@ import torch
 from torch import Tensor
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_f1_score
 
+from polymodal.errors import PolymodalError
+
 COMBINATIONS = ("soft_vote", "zscore")
 
 
@@ -43,6 +45,8 @@ def zscore_sum(members: Sequence[Tensor], means: Sequence[Tensor | float], stds:
 
 def ensemble_prediction(members: Sequence[Tensor], combine: str = "soft_vote") -> Tensor:
     """Combine whole-set member logits; ``zscore`` standardizes each over all its entries."""
+    if combine not in COMBINATIONS:
+        raise PolymodalError(f"unknown ensemble combination {combine!r}; choose one of: {', '.join(COMBINATIONS)}")
     if combine == "zscore":
         return zscore_sum(members, [m.float().mean() for m in members], [m.float().std() for m in members])
     return soft_vote(members)
