@@ -34,6 +34,7 @@ from polymodal.cli_args import expand_short_forms
 from polymodal.cli_checks import check_command_line, check_trainer_options
 from polymodal.csv_log import ResumableCSVLogger
 from polymodal.callbacks import BestCheckpoint, MetricsFile, PatientEarlyStopping, PredictionsFile
+from polymodal.data.contract import DataInfo
 from polymodal.data.datamodule import MultimodalDataModule
 from polymodal.errors import FitInterrupted, PolymodalError
 from polymodal.registry import import_class
@@ -288,13 +289,17 @@ class PolymodalCLI(LightningCLI):
         print_summary(metrics, f"checkpoint: {kwargs['ckpt_path']}", f"metrics: {MetricsFile.write(self.out, metrics)}")
 
 
-def check_compatible(expected, found) -> None:
-    """The evaluation data must have the model's modalities, shapes and class range."""
+def check_compatible(expected: DataInfo, found: DataInfo) -> None:
+    """The evaluation data must have the model's modalities, shapes and class range (labels where it used them)."""
     for m in expected.modalities:
         if found.shapes[m] != expected.shapes[m]:
             raise PolymodalError(
                 f"modality {m!r}: data has per-sample shape {found.shapes[m]}, the model expects {expected.shapes[m]}"
             )
+    if not expected.labelled:
+        return  # a model trained without labels ignores any the data has
+    if not found.labelled:
+        raise PolymodalError("the data has no labels ('y'); the model was trained with them")
     if expected.num_classes and found.num_classes > expected.num_classes:
         raise PolymodalError(
             f"data has label {found.num_classes - 1}, the model knows {expected.num_classes} classes"

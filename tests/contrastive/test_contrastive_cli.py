@@ -152,6 +152,8 @@ def test_fit_contrastive_without_labels_trains_and_retrieves_without_probes(tmp_
     assert main(["test", "--ckpt_path", str(best), "--data.test", test, "--out", str(tmp_path / "test")]) == 0
     tested = json.loads((tmp_path / "test" / "metrics.json").read_text())
     assert tested["test/retrieval/m0+m1->m2/R@1"] == metrics["test/retrieval/m0+m1->m2/R@1"]
+    labelled = str(write_triples(tmp_path / "labelled.npz", 16, rng))  # ignored by a model trained without labels
+    assert main(["test", "--ckpt_path", str(best), "--data.test", labelled, "--out", str(tmp_path / "labelled")]) == 0
 
 
 @pytest.mark.parametrize("task", ["supervised", "contrastive"])
