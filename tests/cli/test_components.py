@@ -104,3 +104,40 @@ def test_validate_and_predict_write_next_to_the_run(npz, tmp_path) -> None:
     assert main(["predict", "--ckpt_path", best, "--data.test", npz["test"]]) == 0
     with np.load(out / "predict" / "predictions.npz", allow_pickle=False) as saved:
         assert saved["predictions"].shape == (24, 3) and sorted(saved["index"]) == list(range(24))
+
+
+def test_fusion_encoder_and_objective_by_import_path(npz, tmp_path, monkeypatch, capsys) -> None:
+    (tmp_path / "my_parts.py").write_text(textwrap.dedent('''
+        from polymodal.contrastive.infonce import PairwiseInfoNCE
+        from polymodal.encoders.mlp import MLPEncoder
+        from polymodal.fusion.late_linear import LateLinearFusion
+
+        class ScaledLate(LateLinearFusion):
+            def __init__(self, feature_dims, num_outputs, scale: float = 2.0):
+                super().__init__(feature_dims, num_outputs)
+                self.scale = scale
+
+            def forward(self, features, present=None):
+                return self.scale * super().forward(features, present)
+
+        class WideMLP(MLPEncoder):
+            def __init__(self, input_shape, widen: int = 2):
+                super().__init__(input_shape, hidden_dim=8 * widen)
+
+        class Pairwise2(PairwiseInfoNCE):
+            pass
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cli = configured([*data_args(npz), "--fusion", "my_parts.ScaledLate", "--fusion_options.scale", "3",
+                      "--encoder", "my_parts.WideMLP", "--encoder_options.widen", "3"])
+    assert type(cli.model.model.fusion).__name__ == "ScaledLate" and cli.model.model.fusion.scale == 3
+    assert all(type(e).__name__ == "WideMLP" and e.output_dim == 24 for e in cli.model.model.encoders.values())
+    assert main(["fit", *data_args(npz), "--fusion", "my_parts.ScaledLate", "--fusion_options.scael", "3"]) == 2
+    assert capsys.readouterr().err.strip() == ("polymodal: error: fusion 'my_parts.ScaledLate': unknown option "
+                                               "'scael'; valid options: scale")
+    rng = np.random.default_rng(0)
+    triples = tmp_path / "triples.npz"
+    np.savez(triples, **{m: rng.normal(size=(32, 4)).astype("float32") for m in ("m0", "m1", "m2")})
+    cli = configured(["--task", "contrastive", "--data.train", str(triples), "--objective", "my_parts.Pairwise2",
+                      "--model.embed_dim", "8"])
+    assert type(cli.model.objective).__name__ == "Pairwise2"

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from polymodal.errors import PolymodalError
+from polymodal.options import check_options
 from polymodal.registry import Registry
 
 Pair = tuple[str, str]
@@ -257,9 +258,7 @@ def as_embeddings(value: Embeddings | Mapping[str | Pair, Any], modalities: Sequ
 
 
 def build_objective(name: str, modalities: Sequence[str], **options) -> ContrastiveObjective:
-    """Instantiate the objective registered as ``name``; unknown options raise."""
+    """Instantiate the objective registered as ``name`` (or a user's class by import path); unknown options raise."""
     cls = OBJECTIVES.get(name)
-    try:
-        return cls(modalities, **options)
-    except TypeError as err:
-        raise PolymodalError(f"objective {name!r}: {err}") from None
+    check_options(cls, options, supplied=("modalities",), what=f"objective {name!r}")
+    return cls(modalities, **options)
