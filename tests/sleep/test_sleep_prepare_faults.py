@@ -114,3 +114,13 @@ def test_out_that_is_a_file_is_one_line(source, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == f"polymodal: error: --out {out}: is a file, not a folder\n"
     assert out.read_text() == "mine"
+
+
+def test_a_prepare_where_every_night_is_skipped_is_one_error_line(tmp_path, capsys):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "synth-0000.edf").write_bytes(b"garbage" * 50)
+    (source / "synth-0000-nsrr.xml").write_text("<PSGAnnotation></PSGAnnotation>")
+    assert main(["sleep", "prepare", str(source), "--layout", "nsrr", "--out", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"polymodal: error: no night of {source} could be prepared; the reasons are in")

@@ -84,6 +84,8 @@ def sleep_main(argv: list[str]) -> int:
     wake_trim = WakeTrim(rule, layout_trim.minutes if args.wake_minutes is None else args.wake_minutes)
     report = prepare_cache(args.src, args.layout, args.out, channels, jobs=args.jobs, wake_trim=wake_trim)
     print_report(console, report, args.out)
+    if not (report.with_status("prepared") or report.with_status("cached")):
+        raise PolymodalError(f"no night of {args.src} could be prepared; the reasons are in {args.out / REPORT_FILE}")
     nights = prepared_nights(args.out)
     if args.require_all_stages:
         lacking = missing_stages(args.out, nights)
@@ -95,7 +97,7 @@ def sleep_main(argv: list[str]) -> int:
             train = split_by_subject(subjects, DEFAULT_VAL_FRACTION, DEFAULT_TEST_FRACTION, args.seed)["train"]
             training_stats(args.out, train)
             console.print(f"z-score statistics of the {len(train)} training nights: {stats_path(args.out, train).relative_to(args.out)}")
-    return 0 if report.with_status("prepared") or report.with_status("cached") else 1
+    return 0
 
 
 def print_report(console: Console, report: PrepareReport, cache_dir: Path) -> None:
