@@ -1,12 +1,15 @@
 """``polymodal data prepare`` on releases in their published layouts: reports, splits, resume."""
 
 import json
+import os
+import time
 
 import numpy as np
 import pytest
 
 from polymodal.cli import main
 from polymodal.data.benchmarks.prepare import prepare_release
+from polymodal.data.sleep.cache import STALE_PARTIAL_SECONDS
 from polymodal.errors import PolymodalError
 
 
@@ -62,7 +65,9 @@ def test_resume_parallel_and_settings(make_release, tmp_path, capsys):
     src = make_release("cremad")
     out = tmp_path / "out"
     (out / "clips").mkdir(parents=True)
-    (out / "clips" / ".1001_DFA_NEU_XX.partial-1.npz").write_bytes(b"half")  # left by a killed run
+    left = out / "clips" / ".1001_DFA_NEU_XX.partial-1.npz"
+    left.write_bytes(b"half")  # left by a killed run: untouched for longer than a writer could be busy
+    os.utime(left, (time.time() - 2 * STALE_PARTIAL_SECONDS,) * 2)
     assert main(["data", "prepare", "cremad", str(src), "--out", str(out), "--jobs", "2", "--frame-size", "16"]) == 0
     printed = capsys.readouterr().out
     assert "4 skipped clips" in printed and "prepared 12" in printed
