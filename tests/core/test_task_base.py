@@ -101,7 +101,7 @@ def test_each_stage_has_its_own_prefixed_metric_collection() -> None:
     assert all(val[name] is not test[name] for name in val.keys(keep_base=True))
     assert task.stage_metrics("val") is val  # built once
     batch = batches((4,))[0]
-    task._evaluate(batch, "val")  # noqa: SLF001 - the base's evaluation of one batch, outside a trainer
+    task._evaluate(batch, "val")  # the base's evaluation of one batch, outside a trainer
     assert set(val.compute()) == {"val/loss", "val/ce", "val/l2", "val/acc", *(f"val/f1/{c}" for c in CLASSES)}
     assert test["acc"].update_count == 0
 
