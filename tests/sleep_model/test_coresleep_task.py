@@ -4,12 +4,13 @@ import lightning as L
 import pytest
 import torch
 from torch.utils.data import DataLoader
+from torchmetrics import MetricCollection
 
 from polymodal.data.contract import DataInfo
 from polymodal.errors import PolymodalError
+from polymodal.eval.metrics import sleep_metrics
 from polymodal.models import predict
 from polymodal.tasks import SleepTask
-from polymodal.tasks.sleep import SleepMetrics
 
 SMALL = {"d_model": 8, "depth": 1, "heads": 2, "ffn_dim": 16, "head_hidden": 16, "dropout": 0.0}
 
@@ -62,12 +63,13 @@ def test_fit_and_test_log_the_pooled_metrics(kit, tmp_path) -> None:
 
 
 def test_pooled_metrics_match_hand_computed_values() -> None:
-    metrics = SleepMetrics("test", ("W", "N1", "N2", "N3", "REM"), ())
-    target = torch.tensor([[0, 0, 1, 1]])
-    predicted = torch.tensor([[0, 1, 1, 1]])
+    metrics = MetricCollection(sleep_metrics(("W", "N1", "N2", "N3", "REM"), ()), prefix="test/", compute_groups=False)
+    target = torch.tensor([0, 0, 1, 1])
+    predicted = torch.tensor([0, 1, 1, 1])
     probs = torch.nn.functional.one_hot(predicted, 5).float()
-    metrics.update(probs, None, target, {})
-    scalars, confusion = metrics.compute()
+    metrics.update(preds=probs, target=target, unimodal={}, loss=torch.tensor(1.0), batch_size=1)
+    scalars = metrics.compute()
+    confusion = scalars["test/confusion"]
     # p_o = 3/4; p_e = 1/2 · 1/4 + 1/2 · 3/4 = 1/2; κ = (p_o − p_e) / (1 − p_e) = 1/2.
     assert scalars["test/acc"].item() == pytest.approx(0.75)
     assert scalars["test/kappa"].item() == pytest.approx(0.5)

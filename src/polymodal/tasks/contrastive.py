@@ -19,16 +19,17 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torchmetrics import Metric
 
 from polymodal.contrastive import build_objective
 from polymodal.contrastive.base import Embeddings
 from polymodal.data.contract import Batch
-from polymodal.distributed import gather_uneven
 from polymodal.errors import PolymodalError
-from polymodal.eval.probes import probe_accuracies
-from polymodal.eval.retrieval import retrieval_metrics
+from polymodal.eval.embeddings import RetrievalMetrics, SplitEmbeddings
+from polymodal.eval.metrics import EvaluationLoss
+from polymodal.eval.probes import named_embeddings, probe_accuracies
 from polymodal.models.contrastive import ContrastiveModel
-from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.base import Evaluation, PolymodalTask
 from polymodal.tasks.registry import TASKS
 
 
@@ -89,7 +90,6 @@ class ContrastiveTask(PolymodalTask):
             fused_pairs=self.objective.fused_pairs, joint=self.objective.needs_joint,
             fusion_hidden_dim=fusion_hidden_dim, fusion_dropout=fusion_dropout,
         )
-        self._test_outputs: list[dict[str, Any]] = []
 
     def forward(self, inputs: dict[str, Tensor]) -> Embeddings:
         return self.model(inputs)
@@ -105,61 +105,49 @@ class ContrastiveTask(PolymodalTask):
                                      f"missing for {int((~mask.bool()).sum())} samples of a batch")
         return {m: batch["inputs"][m] for m in self.data_info.modalities}
 
-    def _loss(self, batch: Batch, stage: str) -> Tensor:
+    def _terms(self, batch: Batch, training: bool) -> dict[str, Tensor]:
         embeddings = self.objective.embed(self.model, self._inputs(batch))
-        if stage == "train" and self.hparams.gather and self.distributed:
+        if training and self.hparams.gather and self.distributed:
             embeddings = embeddings.apply(self.gather_batch)  # negatives from the global batch
-        terms = self.objective(embeddings)
-        total = torch.stack(list(terms.values())).sum()
-        size = len(embeddings.unimodal[self.data_info.modalities[0]])
-        self.log(f"{stage}/loss", total, prog_bar=True, batch_size=size, sync_dist=stage != "train")
-        self.log_dict({f"{stage}/{k}": v.detach() for k, v in terms.items()}, batch_size=size,
-                      sync_dist=stage != "train")
-        return total
+        return self.objective(embeddings)
 
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._loss(batch, "train")
+    def training_loss(self, batch: Batch) -> dict[str, Tensor]:
+        return self._terms(batch, training=True)
 
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._loss(batch, "val")
+    # --- evaluation: the loss on validation, retrieval over the whole test split ----------
+    def evaluation_metrics(self, stage: str) -> dict[str, Metric]:
+        """Validation: the loss and each term (``val/loss``, ``val/<term>``). Test: retrieval over every embedding
+        of the split, and linear probes fit on the training split's embeddings (``test/probe/<name>/acc``)."""
+        if stage == "val":
+            return {"loss": EvaluationLoss(terms=True)}
+        return {"embeddings": RetrievalMetrics(self.data_info.modalities, self.model.fused_pairs,
+                                               self.objective.pair_scores, probe=self._probe_accuracies)}
 
-    # --- test: retrieval over the whole split -------------------------------------
-    def _embed_batch(self, batch: Batch) -> dict[str, Any]:
-        """A batch's embeddings, presence, content keys and targets if any (detached, on the model's device)."""
-        modalities = self.data_info.modalities
-        embeddings = self.model({m: batch["inputs"][m] for m in modalities})
-        return {
-            "unimodal": {m: z.detach() for m, z in embeddings.unimodal.items()},
-            "fused": {p: z.detach() for p, z in embeddings.fused.items()},
-            "present": {m: batch["present"][m] for m in modalities if m in batch.get("present", {})},
-            "keys": {m: batch["keys"][m] for m in modalities if m in batch.get("keys", {})},
-            "target": {"y": batch["target"]} if "target" in batch else {},
-        }
+    def evaluate(self, batch: Batch, stage: str) -> Evaluation:
+        if stage == "val":
+            return Evaluation(self._terms(batch, training=False))
+        return Evaluation(inputs={"embeddings": self._embed(batch), "present": batch.get("present"),
+                                  "keys": batch.get("keys"), "target": batch.get("target")})
 
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._test_outputs.append(self._embed_batch(batch))
+    def _embed(self, batch: Batch) -> Embeddings:
+        return self.model({m: batch["inputs"][m] for m in self.data_info.modalities})
 
-    def on_test_epoch_start(self) -> None:
-        self._test_outputs = []
+    def predict(self, batch: Batch) -> dict[str, Tensor]:
+        """Every unimodal (``m0``) and fused-pair (``m0+m1``) embedding of the batch, ``[B, E]`` each."""
+        return named_embeddings(self._embed(batch))
 
-    def on_test_epoch_end(self) -> None:
-        outputs, self._test_outputs = self._test_outputs, []
-        test = concatenate_outputs(outputs)  # every process's shard, in rank order
-        if test is None:
-            return
-        embeddings = Embeddings(test["unimodal"], test["fused"])
-        metrics = retrieval_metrics(embeddings, self.objective.pair_scores, test["present"], test["keys"])
-        self.log_dict({f"test/retrieval/{k}": v for k, v in metrics.items()})
+    def _probe_accuracies(self, test: Embeddings, labels: Tensor) -> dict[str, float]:
+        """Test accuracies of linear probes fit on the frozen embeddings of the training split (if any)."""
         train = self._training_loader()
-        if train is not None:
-            with torch.no_grad():
-                train_outputs = concatenate_outputs([
-                    self._embed_batch(self.trainer.strategy.batch_to_device(batch)) for batch in train
-                ])
-            accuracies = probe_accuracies(Embeddings(train_outputs["unimodal"], train_outputs["fused"]),
-                                          train_outputs["target"]["y"], embeddings, test["target"]["y"],
-                                          self.data_info.num_classes)
-            self.log_dict({f"test/probe/{name}/acc": acc for name, acc in accuracies.items()})
+        if train is None:
+            return {}
+        split = SplitEmbeddings(self.data_info.modalities, self.model.fused_pairs).to(self.device)
+        with torch.no_grad():
+            for batch in train:
+                batch = self.trainer.strategy.batch_to_device(batch)
+                split.update(self._embed(batch), target=batch["target"])
+        embedded = split.compute()  # every process's shard
+        return probe_accuracies(embedded["embeddings"], embedded["target"], test, labels, self.data_info.num_classes)
 
     def _training_loader(self):
         """The training split's loader (one shard per process) when a linear probe can be fit, else None."""
@@ -178,10 +166,3 @@ class ContrastiveTask(PolymodalTask):
                                                               eta_min=self.hparams.min_lr)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
-
-def concatenate_outputs(outputs: list[dict[str, dict]]) -> dict[str, dict[str, Tensor]] | None:
-    """Concatenate per-batch ``{field: {key: tensor}}`` over batches, then over processes."""
-    if not outputs:
-        return None
-    return {field: {k: gather_uneven(torch.cat([o[field][k] for o in outputs])) for k in outputs[0][field]}
-            for field in outputs[0]}

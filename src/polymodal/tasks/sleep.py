@@ -20,23 +20,18 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import Tensor, nn
-from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import (
-    MulticlassAccuracy,
-    MulticlassCohenKappa,
-    MulticlassConfusionMatrix,
-    MulticlassF1Score,
-)
+from torch import Tensor
+from torchmetrics import Metric
 
 from polymodal.data.contract import Batch
 from polymodal.encoders.sleep_transformer import SleepSizes
 from polymodal.errors import PolymodalError
+from polymodal.eval.metrics import head_inputs, sleep_metrics
 from polymodal.models import SleepOutput, build_sleep_model, predict
 from polymodal.models.sleep_losses import SleepLoss, check_class_weights
 from polymodal.models.sleep_output import epoch_masks
 from polymodal.models.sleep_registry import resolve_sleep_model
-from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.base import Evaluation, PolymodalTask
 from polymodal.tasks.registry import TASKS
 
 STAGES = ("W", "N1", "N2", "N3", "REM")
@@ -44,60 +39,6 @@ MONITORS = {"fused": "val/kappa", "all": "val/kappa_all"}
 """Checkpoint-selection rule → the validation metric it maximises."""
 AUXILIARY_DEFAULTS = {"w_uni": 1.0, "w_align": 0.1}
 """CoRe-Sleep's loss weights when not given (a reference checkpoint: w_uni = 1, w_align = 0.1)."""
-
-
-class SleepMetrics(nn.Module):
-    """Pooled accuracy, macro-F1, Cohen's κ, per-stage F1, confusion matrix; accuracy and κ of each unimodal head.
-
-    ``<stage>/kappa_all`` is the mean of the pooled κ and the κ of every head
-    that saw an epoch (the pooled κ alone for a model without heads).
-    """
-
-    def __init__(self, stage: str, class_names: tuple[str, ...], modalities: tuple[str, ...]) -> None:
-        super().__init__()
-        self.stage = stage
-        self.class_names = class_names
-        n = len(class_names)
-        self.pooled = MetricCollection(
-            {
-                "acc": MulticlassAccuracy(n, average="micro"),
-                "f1_macro": MulticlassF1Score(n, average="macro"),
-                "kappa": MulticlassCohenKappa(n),
-            }
-        )
-        self.per_class_f1 = MulticlassF1Score(n, average="none")
-        self.confusion = MulticlassConfusionMatrix(n)
-        self.unimodal = nn.ModuleDict({m: MulticlassAccuracy(n, average="micro") for m in modalities})
-        self.unimodal_kappa = nn.ModuleDict({m: MulticlassCohenKappa(n) for m in modalities})
-
-    def update(self, probs: Tensor, output: SleepOutput, target: Tensor, present: dict[str, Tensor]) -> None:
-        flat_probs, flat_target = probs.flatten(0, 1), target.flatten()
-        for metric in (self.pooled, self.per_class_f1, self.confusion):
-            metric.update(flat_probs, flat_target)
-        for m, metric in self.unimodal.items():
-            mask = present[m]
-            if bool(mask.any()):
-                metric.update(output.unimodal[m][mask], target[mask])
-                self.unimodal_kappa[m].update(output.unimodal[m][mask], target[mask])
-
-    def compute(self) -> tuple[dict[str, Tensor], Tensor]:
-        """Scalar metrics keyed ``<stage>/...`` and the ``[C, C]`` confusion matrix (rows: true stage)."""
-        scalars = {f"{self.stage}/{k}": v for k, v in self.pooled.compute().items()}
-        for name, value in zip(self.class_names, self.per_class_f1.compute(), strict=True):
-            scalars[f"{self.stage}/f1/{name}"] = value
-        kappas = [scalars[f"{self.stage}/kappa"]]
-        for m, metric in self.unimodal.items():
-            if metric.update_count:
-                scalars[f"{self.stage}/acc/{m}"] = metric.compute()
-                scalars[f"{self.stage}/kappa/{m}"] = self.unimodal_kappa[m].compute()
-                kappas.append(scalars[f"{self.stage}/kappa/{m}"])
-        scalars[f"{self.stage}/kappa_all"] = torch.stack(kappas).mean()
-        return scalars, self.confusion.compute()
-
-    def reset(self) -> None:
-        for metric in (self.pooled, self.per_class_f1, self.confusion, *self.unimodal.values(),
-                       *self.unimodal_kappa.values()):
-            metric.reset()
 
 
 @TASKS.register("sleep")
@@ -152,11 +93,11 @@ class SleepTask(PolymodalTask):
         self.loss = SleepLoss(**weights, class_weights=check_class_weights(class_weights, self.data_info.num_classes),
                               temperature=align_temperature)
         n = self.data_info.num_classes
-        names = self.data_info.class_names or (STAGES if n == len(STAGES) else tuple(map(str, range(n))))
-        heads = tuple(self.model.heads) if self.model.auxiliary_losses else ()
-        self.metrics = nn.ModuleDict({s: SleepMetrics(s, tuple(names), heads) for s in ("val", "test")})
-        self.losses = nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
+        self.class_names = tuple(self.data_info.class_names or (STAGES if n == len(STAGES) else map(str, range(n))))
+        self.scored_heads = tuple(self.model.heads) if self.model.auxiliary_losses else ()
+        """The unimodal heads with metrics of their own (``acc/<m>``, ``kappa/<m>``)."""
         self.confusion_matrices: dict[str, Tensor] = {}
+        """Stage → the ``[C, C]`` confusion matrix of its last evaluation (rows: true stage)."""
 
     def _sizes(self, preset: str, sizes: dict[str, Any], modalities: tuple[str, ...]) -> SleepSizes:
         """The preset's sizes with the frames × bins of the epochs of ``modalities`` (which must agree)."""
@@ -187,54 +128,36 @@ class SleepTask(PolymodalTask):
         """The validation metric that selects the best checkpoint (``monitor`` option), and its mode."""
         return MONITORS[self.hparams.monitor], "max"
 
-
     def _masks(self, batch: Batch) -> dict[str, Tensor]:
         return epoch_masks(batch["inputs"], batch.get("present"), self.model.modalities, self.model.sizes)
 
     def forward(self, batch: Batch) -> SleepOutput:
         return self.model(batch["inputs"], self._masks(batch))
 
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+    def training_loss(self, batch: Batch) -> dict[str, Tensor]:
         masks = self._masks(batch)
-        terms = self.loss(self.model(batch["inputs"], masks), batch["target"], masks)
-        total = torch.stack(list(terms.values())).sum()
-        size = len(batch["target"])
-        self.log("train/loss", total, prog_bar=True, batch_size=size)
-        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, batch_size=size)
-        return total
+        return self.loss(self.model(batch["inputs"], masks), batch["target"], masks)
 
-    def _evaluate(self, batch: Batch, stage: str) -> None:
+    def evaluation_metrics(self, stage: str) -> dict[str, Metric]:
+        return sleep_metrics(self.class_names, self.scored_heads)
+
+    def evaluate(self, batch: Batch, stage: str) -> Evaluation:
+        """The loss and the prediction pooled over every epoch; each scored head on the epochs holding its modality."""
         masks = self._masks(batch)
         output = self.model(batch["inputs"], masks)
-        terms = self.loss(output, batch["target"], masks)
-        self.losses[stage].update(torch.stack(list(terms.values())).sum().detach().float(), weight=len(batch["target"]))
-        self.metrics[stage].update(predict(output, masks), output, batch["target"], masks)
+        target = batch["target"]
+        return Evaluation(self.loss(output, target, masks), {
+            "preds": predict(output, masks).flatten(0, 1), "target": target.flatten(),
+            "unimodal": head_inputs(output.unimodal, target, masks, self.scored_heads),
+        })
 
-    def _log_metrics(self, stage: str) -> None:
-        scalars, confusion = self.metrics[stage].compute()  # torchmetrics synchronises the processes' states
-        scalars[f"{stage}/loss"] = self.losses[stage].compute()
-        self.losses[stage].reset()
-        self.log_dict(scalars, prog_bar=stage == "val", sync_dist=True)
-        self.confusion_matrices[stage] = confusion.cpu()
-        self.metrics[stage].reset()
+    def evaluation_end(self, stage: str, values: dict[str, Tensor]) -> None:
+        self.confusion_matrices[stage] = values[f"{stage}/confusion"].cpu()
 
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_metrics("val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, "test")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_metrics("test")
-
-    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
+    def predict(self, batch: Batch) -> Tensor:
         """Per-epoch stage probabilities ``[B, L, C]`` (fused where both present, else the available head)."""
         masks = self._masks(batch)
         return predict(self.model(batch["inputs"], masks), masks)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-

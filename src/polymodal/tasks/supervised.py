@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torchmetrics import MeanMetric
+from torchmetrics import Metric
 
 from polymodal.balance import Balancer, BalancerLoss, BalancerSpec, resolve_balancer
 from polymodal.balance.context import StepContext
@@ -27,10 +27,10 @@ from polymodal.balance.unimodal_stage import probe_terms, unimodal_stage_loss
 from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
-from polymodal.eval.metrics import SupervisedMetrics
+from polymodal.eval.metrics import head_inputs, supervised_metrics
 from polymodal.models import ModelOutput, MultimodalClassifier
 from polymodal.models.pretrained import check_pretrained, load_pretrained
-from polymodal.tasks.base import PolymodalTask
+from polymodal.tasks.base import Evaluation, Loss, PolymodalTask
 from polymodal.tasks.optimization import build_optimizer, build_schedule, check_optimization
 from polymodal.tasks.registry import TASKS
 
@@ -143,11 +143,6 @@ class SupervisedTask(PolymodalTask):
         if freeze_pretrained:
             for m in pretrained or {}:
                 self.model.encoders[m].requires_grad_(False)
-        stages = ("val", "test")
-        self.metrics = torch.nn.ModuleDict(
-            {s: SupervisedMetrics(s, self.data_info.num_classes, list(self.model.heads)) for s in stages}
-        )
-        self.losses = torch.nn.ModuleDict({s: MeanMetric() for s in stages})
         self._terms: dict[str, Tensor] = {}
         self._statistics: dict[str, Tensor] = {}
         self._needs_term_gradients = type(self.balancer).term_gradients is not Balancer.term_gradients
@@ -225,16 +220,19 @@ class SupervisedTask(PolymodalTask):
             result.terms |= probe_terms(output, batch, self.view)
         return result
 
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        output = self(batch)
-        result = self._loss(output, batch, self._context(training=True))
+    def training_loss(self, batch: Batch) -> Loss:
+        """The method's terms; its statistics are kept for the optimizer step, the terms for :meth:`backward`."""
+        result = self._loss(self(batch), batch, self._context(training=True))
         self._add_statistics(result.statistics)
         self._terms = result.terms
-        total = result.total
-        if self.global_step % PROGRESS_EVERY == 0:  # each self.log call costs about a millisecond
-            self.log("train/loss", total, prog_bar=True, logger=False, batch_size=len(batch["target"]))
-        self._log_training_state({"loss": total, **result.terms, **result.logs})
-        return total
+        return Loss(result.terms, result.logs)
+
+    def log_training(self, loss: Loss, total: Tensor, batch_size: int) -> None:
+        """The loss in the progress bar every :data:`PROGRESS_EVERY` steps (each ``self.log`` call costs about a
+        millisecond); the loss, terms and logs written to the loggers (:meth:`_log_training_state`)."""
+        if self.global_step % PROGRESS_EVERY == 0:
+            self.log("train/loss", total, prog_bar=True, logger=False, batch_size=batch_size)
+        self._log_training_state({"loss": total, **loss.terms, **loss.logs})
 
     def backward(self, loss: Tensor, *args: Any, **kwargs: Any) -> None:
         terms, self._terms = self._terms, {}
@@ -301,41 +299,31 @@ class SupervisedTask(PolymodalTask):
     def on_train_epoch_end(self) -> None:
         self._log_state(self.balancer.train_epoch_end())
 
-    def on_validation_epoch_end(self) -> None:
-        values = self._compute_metrics("val")
-        if not self.trainer.sanity_checking:
+    def evaluation_end(self, stage: str, values: dict[str, Tensor]) -> None:
+        """The method sees the synchronised validation metrics (not those of the sanity check)."""
+        if stage == "val" and not self.trainer.sanity_checking:
             self._log_state(self.balancer.validation_end(values))
-        self.log_dict(values, prog_bar=True, sync_dist=True)
 
     def _log_state(self, state: dict[str, Tensor]) -> None:
         if state:
             self.log_dict({f"train/{k}": torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
 
     # --- evaluation --------------------------------------------------------------
-    def _evaluate(self, batch: Batch, stage: str) -> None:
+    def evaluation_metrics(self, stage: str) -> dict[str, Metric]:
+        return supervised_metrics(self.data_info.num_classes, list(self.model.heads))
+
+    def evaluate(self, batch: Batch, stage: str) -> Evaluation:
         output = self(batch)
         result = self._loss(output, batch, self._context(training=False))
-        self.losses[stage].update(result.total.detach().float(), weight=len(batch["target"]))
-        self.metrics[stage].update(self.balancer.predict(output), output.unimodal, batch["target"],
-                                   batch.get("present", {}))
+        target = batch["target"]
+        shaped = (lambda p: p.reshape(target.shape)) if self.data_info.num_classes == 0 else (lambda p: p)
+        unimodal = {m: shaped(output.unimodal[m]) for m in self.model.heads}
+        return Evaluation(result.terms, {
+            "preds": shaped(self.balancer.predict(output)), "target": target,
+            "unimodal": head_inputs(unimodal, target, batch.get("present", {}), list(self.model.heads)),
+        })
 
-    def _compute_metrics(self, stage: str) -> dict[str, Tensor]:
-        """The stage's metrics, synchronised over processes by torchmetrics, then reset."""
-        values = {f"{stage}/loss": self.losses[stage].compute(), **self.metrics[stage].compute()}
-        self.losses[stage].reset()
-        self.metrics[stage].reset()
-        return values
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, "test")
-
-    def on_test_epoch_end(self) -> None:
-        self.log_dict(self._compute_metrics("test"), sync_dist=True)
-
-    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
+    def predict(self, batch: Batch) -> Tensor:
         return self.balancer.predict(self(batch))
 
     # --- setup -------------------------------------------------------------------
