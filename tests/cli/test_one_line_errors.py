@@ -88,6 +88,8 @@ CASES: dict[str, tuple[Callable[[dict[str, str]], list[str]], str]] = {
     "encoder depth 0": (fit_on("good", "--encoder_options.depth", "0"),
                         "encoder 'mlp' of modality 'a': depth must be >= 1 (hidden layers), got 0"),
     "negative lr": (fit_on("good", "--model.lr", "-1"), "lr must be > 0, got -1"),
+    "negative lr of the contrastive task": (fit_on("good", "--task", "contrastive", "--model.lr", "-1"),
+                                            "lr must be > 0, got -1"),
     "binary config": (lambda f: ["fit", "--config", f["binary"]], "binary.yaml: not a text config file"),
     "unknown accelerator": (fit_on("good", "--trainer.accelerator", "abacus"), "unknown accelerator 'abacus'"),
     "gpu without a gpu": (fit_on("good", "--trainer.accelerator", "gpu"),

@@ -30,6 +30,7 @@ from polymodal.eval.metrics import EvaluationLoss
 from polymodal.eval.probes import named_embeddings, probe_accuracies
 from polymodal.models.contrastive import ContrastiveModel
 from polymodal.tasks.base import Evaluation, PolymodalTask
+from polymodal.tasks.optimization import check_rates
 from polymodal.tasks.registry import TASKS
 
 
@@ -83,6 +84,7 @@ class ContrastiveTask(PolymodalTask):
         super().__init__()
         data_info = self.plain_data_info(data_info)
         self.save_hyperparameters()
+        check_rates(lr, weight_decay, min_lr)
         self.data_info = self.resolve_data_info(data_info, modalities)
         self.objective = build_objective(objective, self.data_info.modalities, **(objective_options or {}))
         self.model = ContrastiveModel.from_info(

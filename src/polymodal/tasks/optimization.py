@@ -33,15 +33,26 @@ def check_optimization(optimizer: str, schedule: str, lr: float, weight_decay: f
         raise PolymodalError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
     if schedule not in SCHEDULES:
         raise PolymodalError(f"unknown lr_schedule {schedule!r}; choose one of: {', '.join(SCHEDULES)}")
-    ranges = {
-        "lr": (lr, lr > 0, "> 0"),
-        "weight_decay": (weight_decay, weight_decay >= 0, ">= 0"),
+    check_rates(lr, weight_decay, min_lr)
+    check_ranges({
         "eps": (eps, eps > 0, "> 0"),
         "warmup_steps": (warmup_steps, warmup_steps >= 0, ">= 0"),
         "restart_steps": (restart_steps, restart_steps >= 1, ">= 1"),
         "restart_mult": (restart_mult, restart_mult >= 1, ">= 1"),
+    })
+
+
+def check_rates(lr: float, weight_decay: float, min_lr: float = 0.0) -> None:
+    """The learning rate is positive; weight decay and the final learning rate are not negative."""
+    check_ranges({
+        "lr": (lr, lr > 0, "> 0"),
+        "weight_decay": (weight_decay, weight_decay >= 0, ">= 0"),
         "min_lr": (min_lr, min_lr >= 0, ">= 0"),
-    }
+    })
+
+
+def check_ranges(ranges: dict[str, tuple[float, bool, str]]) -> None:
+    """Raise naming the first option whose value is out of its range (name → (value, in range, rule))."""
     for name, (value, in_range, rule) in ranges.items():
         if not in_range:
             raise PolymodalError(f"{name} must be {rule}, got {value}")

@@ -32,6 +32,7 @@ from polymodal.models.sleep_losses import SleepLoss, check_class_weights
 from polymodal.models.sleep_output import epoch_masks
 from polymodal.models.sleep_registry import resolve_sleep_model
 from polymodal.tasks.base import Evaluation, PolymodalTask
+from polymodal.tasks.optimization import check_rates
 from polymodal.tasks.registry import TASKS
 
 STAGES = ("W", "N1", "N2", "N3", "REM")
@@ -83,6 +84,7 @@ class SleepTask(PolymodalTask):
         super().__init__()
         data_info = self.plain_data_info(data_info)
         self.save_hyperparameters()
+        check_rates(lr, weight_decay)
         if monitor not in MONITORS:
             raise PolymodalError(f"unknown monitor {monitor!r}; choose one of: {', '.join(MONITORS)}")
         self.data_info = self.resolve_data_info(data_info)
