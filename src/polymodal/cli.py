@@ -8,6 +8,8 @@ with status 2, without a traceback.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -28,11 +30,27 @@ USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep,data} ...
 """
 
 
+TRAINING_COMMANDS = frozenset({"fit", "validate", "test", "demo"})
+"""The commands that train or evaluate one run at a time: torch's threads are sized for them."""
+
+LIGHTNING_COMMANDS = TRAINING_COMMANDS | {"bench"}
+"""The commands that run Lightning: its banners and the dependencies' deprecation warnings are hidden."""
+
+
 def dispatch(argv: Sequence[str]) -> int:
+    """Run one command; heavy modules are imported only by the command that needs them."""
     if not argv or argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], list(argv[1:])
+    if command in LIGHTNING_COMMANDS:
+        from polymodal.console import configure_output
+
+        configure_output(verbose=False)
+    if command in TRAINING_COMMANDS:
+        from polymodal.threads import configure_threads
+
+        configure_threads()
     if command == "fit":
         from polymodal.runner import run_fit
 
@@ -82,8 +100,31 @@ def user_error_message(err: BaseException) -> str | None:
     return None
 
 
+def silence_closed_stdout() -> int:
+    """After the reader of stdout went away (``polymodal --help | head -3``): point stdout at
+    ``/dev/null`` so that the interpreter's final flush does not fail, and return the status of
+    a process stopped by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (an in-memory stream)
+        pass
+    return 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``polymodal`` console script."""
+    try:
+        try:
+            return run(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return silence_closed_stdout()
+
+
+def run(argv: Sequence[str] | None) -> int:
+    """Dispatch the command; a user error becomes one line on stderr and exit status 2."""
     try:
         return dispatch(list(sys.argv[1:] if argv is None else argv))
     except FitInterrupted as stop:
