@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from polymodal.errors import FitInterrupted, PolymodalError
+from polymodal.threads import configure_threads, let_idle_threads_sleep
 
 USAGE = """usage: polymodal {fit,validate,test,demo,bench,sleep,data} ...
 
@@ -43,13 +44,12 @@ def dispatch(argv: Sequence[str]) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], list(argv[1:])
+    let_idle_threads_sleep()  # before anything imports torch
     if command in LIGHTNING_COMMANDS:
         from polymodal.console import configure_output
 
         configure_output(verbose=False)
     if command in TRAINING_COMMANDS:
-        from polymodal.threads import configure_threads
-
         configure_threads()
     if command == "fit":
         from polymodal.runner import run_fit
