@@ -1,17 +1,21 @@
 """The ``polymodal`` command.
 
-Subcommands: ``fit``, ``validate``, ``test`` (Lightning CLI, see
-:mod:`polymodal.runner`), ``bench SUITE``, ``sleep prepare``, ``data prepare`` and ``data download``. A user error
+Subcommands: ``fit``, ``validate``, ``test``, ``predict`` (Lightning's CLI, see
+:mod:`polymodal.runner`), ``demo``, ``bench SUITE``, ``sleep prepare|synth``,
+``data prepare`` and ``data download``. A user error
 (:class:`~polymodal.errors.PolymodalError`) is printed as one line and exits
 with status 2, without a traceback.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from polymodal.errors import FitInterrupted, PolymodalError
+from polymodal.threads import configure_threads, let_idle_threads_sleep
 
 USAGE = """usage: polymodal {fit,validate,test,predict,demo,bench,sleep,data} ...
 
@@ -29,15 +33,30 @@ USAGE = """usage: polymodal {fit,validate,test,predict,demo,bench,sleep,data} ..
 """
 
 
+LIGHTNING_CLI_COMMANDS = ("fit", "validate", "test", "predict")
+"""The subcommands of Lightning's CLI (:mod:`polymodal.runner`)."""
+
+TRAINING_COMMANDS = frozenset({*LIGHTNING_CLI_COMMANDS, "demo", "bench"})
+"""The commands that run Lightning, one run at a time: torch's threads are sized for them, and
+Lightning's banners and the dependencies' deprecation warnings are hidden."""
+
+
 def dispatch(argv: Sequence[str]) -> int:
+    """Run one command; heavy modules are imported only by the command that needs them."""
     if not argv or argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], list(argv[1:])
-    if command in {"fit", "validate", "test", "predict"}:
-        from polymodal.runner import run
+    let_idle_threads_sleep()  # before anything imports torch
+    if command in TRAINING_COMMANDS:
+        from polymodal.console import configure_output
 
-        run([command, *rest])
+        configure_output(verbose=command == "fit" and "--verbose" in rest)
+        configure_threads()
+    if command in LIGHTNING_CLI_COMMANDS:
+        from polymodal.runner import run as run_lightning_cli
+
+        run_lightning_cli([command, *rest])
     elif command == "demo":
         from polymodal.demo import demo_main
 
@@ -55,7 +74,8 @@ def dispatch(argv: Sequence[str]) -> int:
 
         return data_main(rest)
     else:
-        raise PolymodalError(f"unknown command {command!r}; choose one of: fit, validate, test, predict, demo, bench, sleep, data")
+        raise PolymodalError(f"unknown command {command!r}; choose one of: "
+                             f"{', '.join(LIGHTNING_CLI_COMMANDS)}, demo, bench, sleep, data")
     return 0
 
 
@@ -79,8 +99,31 @@ def user_error_message(err: BaseException) -> str | None:
     return None
 
 
+def silence_closed_stdout() -> int:
+    """After the reader of stdout went away (``polymodal --help | head -3``): point stdout at
+    ``/dev/null`` so that the interpreter's final flush does not fail, and return the status of
+    a process stopped by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (an in-memory stream)
+        pass
+    return 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``polymodal`` console script."""
+    try:
+        try:
+            return run(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return silence_closed_stdout()
+
+
+def run(argv: Sequence[str] | None) -> int:
+    """Dispatch the command; a user error becomes one line on stderr and exit status 2."""
     try:
         return dispatch(list(sys.argv[1:] if argv is None else argv))
     except FitInterrupted as stop:

@@ -4,34 +4,55 @@ On UCI Multiple Features (real handwritten-digit features, six views that
 differ a lot in strength) it trains each single view, the ensemble of those
 unimodal models, and fusion with joint, multi-loss and the balancing methods,
 all under one protocol, then prints the table of test accuracy (fused and per
-view) and saves a PNG bar chart.
+view) and saves a PNG bar chart. It is ``polymodal bench balance`` with the
+demo's settings, so each finished run prints its line (result, time, ETA).
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from polymodal.bench.options import comma_list
+from polymodal.bench.options import Names, parse_options
 
 DEMO_DATASET = "mfeat:fou+kar+mor"
 DEMO_METHODS = "unimodal,ensemble,joint,multiloss,ogm_ge,agm,mlb,mcr"
 
 
-def demo_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="polymodal demo", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--out", type=Path, default=Path("demo_out"))
-    parser.add_argument("--dataset", default=DEMO_DATASET, help="NAME:view+view of a built-in dataset")
-    parser.add_argument("--methods", type=comma_list, default=comma_list(DEMO_METHODS))
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max_epochs", type=int, default=30)
-    parser.add_argument("--optimizer", default="sgd", choices=("adamw", "sgd"),
-                        help="SGD by default: Adam-type optimizers largely cancel gradient-scaling methods")
-    parser.add_argument("--lr", type=float, default=0.02)
-    args = parser.parse_args(argv)
-    from polymodal.bench.balance import run_balance
+@dataclass
+class DemoOptions:
+    """Balancing methods on UCI Multiple Features, under one protocol.
 
-    return run_balance(["--datasets", args.dataset, "--methods", ",".join(args.methods),
-                        "--seeds", str(args.seeds), "--max_epochs", str(args.max_epochs),
-                        "--optimizer", args.optimizer, "--lr", str(args.lr), "--out", str(args.out)])
+    Args:
+        out: folder of the tables, figures and runs (rerunning skips finished runs)
+        dataset: NAME:view+view of a built-in dataset
+        methods: the methods, comma-separated (or a YAML list in a config)
+        seeds: number of seeds (0..N-1)
+        max_epochs: epochs of each run
+        optimizer: SGD by default: Adam-type optimizers largely cancel gradient-scaling methods
+        lr: learning rate
+    """
+
+    out: Path = Path("demo_out")
+    dataset: str = DEMO_DATASET
+    methods: Names = field(default_factory=lambda: Names(DEMO_METHODS.split(",")))
+    seeds: int = 3
+    max_epochs: int = 30
+    optimizer: Literal["sgd", "adamw"] = "sgd"
+    lr: float = 0.02
+
+    def bench_arguments(self) -> list[str]:
+        """The same run as ``polymodal bench balance`` options."""
+        return ["--datasets", self.dataset, "--methods", ",".join(self.methods), "--seeds", str(self.seeds),
+                "--max_epochs", str(self.max_epochs), "--optimizer", self.optimizer, "--lr", str(self.lr),
+                "--out", str(self.out)]
+
+
+def demo_main(argv: Sequence[str]) -> int:
+    """Parse the demo's options (``--config FILE.yaml`` too) and run the balance benchmark with them."""
+    options = parse_options(DemoOptions, argv, "polymodal demo")
+    from polymodal.bench.cli import bench_main
+
+    return bench_main(["balance", *options.bench_arguments()])

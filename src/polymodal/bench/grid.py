@@ -14,7 +14,6 @@ traceback in ``<run_dir>/error.txt``), and is run again next time.
 from __future__ import annotations
 
 import json
-import logging
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from lightning.pytorch.loggers import CSVLogger
 from polymodal.bench.progress import GridProgress
 from polymodal.bench.report import Row
 from polymodal.callbacks import BestCheckpoint, PatientEarlyStopping
+from polymodal.console import configure_output
 from polymodal.eval.metrics import as_floats
 
 RESULT_FILE = "result.json"
@@ -74,12 +74,6 @@ class Outcome:
 
 TaskFactory = Callable[[Cell], Fit]
 RowSummariser = Callable[[Cell, Outcome], Row]
-
-
-def quiet_lightning() -> None:
-    """Keep Lightning's per-run banners out of a benchmark's output (warnings still show)."""
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def bench_trainer(fit: Fit, run_dir: Path) -> tuple[L.Trainer, BestCheckpoint]:
@@ -144,7 +138,7 @@ def run_grid(name: str, cells: Sequence[Cell], build: TaskFactory, summarise: Ro
     ``headline`` is the row field shown in the progress line of each finished
     run; progress goes to ``stream`` (stdout by default).
     """
-    quiet_lightning()
+    configure_output()
     to_train = sum(finished_row(cell) is None for cell in cells)
     rows: list[Row] = []
     with GridProgress(name, len(cells), to_train, headline, stream) as progress:

@@ -2,8 +2,8 @@
 
 ::
 
-    polymodal data prepare {cremad,ave,kinetics-sounds,ucf101} SRC --out DIR
-                           [--jobs N] [--frame-size 224] [--flow FLOW_DIR]
+    polymodal data prepare {ave,cremad,kinetics-sounds,ucf101} SRC --out DIR
+                           [--jobs N] [--frame_size 224] [--flow FLOW_DIR] [--config FILE.yaml]
 
 Then ``polymodal fit --dataset NAME --data.root DIR``. CMU-MOSEI / MOSI and
 AV-MNIST ship preprocessed and need no preparation.
@@ -11,30 +11,38 @@ AV-MNIST ship preprocessed and need no preparation.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 from rich.table import Table
 
-from polymodal.data.benchmarks.prepare import REPORT_FILE, RELEASES, PrepareReport, prepare_release
+from polymodal.data.benchmarks.prepare import REPORT_FILE, PrepareReport, prepare_release
+
+ReleaseName = Literal["ave", "cremad", "kinetics-sounds", "ucf101"]
+"""The releases :func:`~polymodal.data.benchmarks.prepare.prepare_release` knows."""
+
+PREPARE_ALIASES = {"--frame-size": "frame_size"}
+"""Spellings of ``prepare``'s options kept from earlier releases."""
 
 
-def add_prepare_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``prepare`` subcommand of ``polymodal data``."""
-    prepare = commands.add_parser("prepare", help="prepare a raw audio-visual release into model-ready clips")
-    prepare.add_argument("name", choices=sorted(RELEASES))
-    prepare.add_argument("src", type=Path, help="the release folder, in its published layout")
-    prepare.add_argument("--out", required=True, type=Path, help="output folder (resumable)")
-    prepare.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
-    prepare.add_argument("--frame-size", type=int, default=224, help="side of the stored square frames")
-    prepare.add_argument("--flow", type=Path, help="optical-flow frames u/<video>/*.jpg, v/<video>/*.jpg (ucf101)")
+def prepare(name: ReleaseName, src: Path, *, out: Path, jobs: int = 1, frame_size: int = 224,
+            flow: Path | None = None) -> int:
+    """Prepare a raw audio-visual release into model-ready clips.
 
+    Prints the notes, the skipped clips and the counts; the exit status is 1
+    when no clip is ready.
 
-def run_prepare(args: argparse.Namespace) -> int:
-    """Prepare the release and print the report; the exit status is 1 when no clip is ready."""
-    report = prepare_release(args.name, args.src, args.out, jobs=args.jobs, frame_size=args.frame_size, flow=args.flow)
-    print_report(Console(), report, args.out)
+    Args:
+        name: the release
+        src: the release folder, in its published layout
+        out: output folder (resumable)
+        jobs: parallel worker processes
+        frame_size: side of the stored square frames
+        flow: optical-flow frames u/<video>/*.jpg, v/<video>/*.jpg (ucf101)
+    """
+    report = prepare_release(name, src, out, jobs=jobs, frame_size=frame_size, flow=flow)
+    print_report(Console(), report, out)
     return 0 if report.with_status("prepared") or report.with_status("cached") else 1
 
 
