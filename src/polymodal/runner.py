@@ -80,7 +80,7 @@ class HelpFormatter(RawDescriptionHelpFormatter, DefaultHelpFormatter):
 
 def subcommand_parser_options(name: str) -> dict[str, Any]:
     summary, first = HELP[name]
-    return {"prog": f"polymodal {name}", "exit_on_error": False, "formatter_class": HelpFormatter,
+    return {"prog": f"polymodal {name}", "exit_on_error": False, "allow_abbrev": False, "formatter_class": HelpFormatter,
             "usage": f"polymodal {name} [short forms] [--config FILE] [options]",
             "description": f"{summary}\n\n{first}\nAll options (Lightning's CLI):"}
 DEFAULT_OUT = "runs/latest"
@@ -166,7 +166,7 @@ class PolymodalCLI(LightningCLI):
             save_config_kwargs={"overwrite": True},
             seed_everything_default=0,
             run=run,
-            parser_kwargs={"exit_on_error": False, "formatter_class": HelpFormatter, **main_prog,
+            parser_kwargs={"exit_on_error": False, "allow_abbrev": False, "formatter_class": HelpFormatter, **main_prog,
                            **{name: subcommand_parser_options(name) for name in SUBCOMMANDS}},
         )
 

@@ -52,8 +52,8 @@ def test_sleep_edf_keeps_exactly_30_minutes_of_wake_around_the_sleep_period(slee
 
 
 def test_wake_options_on_the_command_line(sleep_edf):
-    with pytest.raises(PolymodalError, match="--wake-minutes applies to the window rule only; --layout nsrr trims by "
-                                             "'largest' \\(add --wake-trim window\\)"):
+    with pytest.raises(PolymodalError, match="--wake_minutes applies to the window rule only; --layout nsrr trims by "
+                                             "'largest' \\(add --wake_trim window\\)"):
         sleep_main(["prepare", str(sleep_edf / "src"), "--layout", "nsrr", "--out", str(sleep_edf / "x"),
                     "--wake-minutes", "10"])
     out = sleep_edf / "window10"
@@ -118,3 +118,17 @@ def test_require_all_stages_leaves_out_nights_lacking_a_stage(mixed_nsrr, tmp_pa
     out = " ".join(capsys.readouterr().out.split())
     assert "require_all_stages: left out 2 of 6 nights: norem-0000 (no REM), norem-0001 (no REM)" in out
     assert "z-score statistics of the 2 training nights" in out  # 4 subjects: 2 train, 1 val, 1 test
+
+
+def test_sleep_commands_read_a_config_and_name_bad_options(tmp_path, capsys):
+    from polymodal.cli import main
+
+    config = tmp_path / "synth.yaml"
+    config.write_text("nights: 1\nlayout: nsrr\nminutes: 10\nunit: mV\n")
+    assert main(["sleep", "synth", str(tmp_path / "src"), "--config", str(config), "--seed", "3"]) == 0
+    assert len(list((tmp_path / "src").glob("*.edf"))) == 1
+    assert main(["sleep", "synth", str(tmp_path / "x"), "--nights", "1", "--layout", "nsrr", "--unit", "kV"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "polymodal: error: unknown unit 'kV'; choose one of: uV, mV, V"
+    assert main(["sleep", "prepare", str(tmp_path / "src"), "--layout", "nsrr", "--out", str(tmp_path / "c"),
+                 "--job", "2"]) == 2
+    assert "--job" in capsys.readouterr().err
