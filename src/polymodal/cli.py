@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from polymodal.errors import FitInterrupted, PolymodalError
-from polymodal.threads import configure_threads, let_idle_threads_sleep
+from polymodal.threads import configure_threads
 
 USAGE = """usage: polymodal {fit,validate,test,predict,demo,bench,sleep,data} ...
 
@@ -47,7 +47,6 @@ def dispatch(argv: Sequence[str]) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], list(argv[1:])
-    let_idle_threads_sleep()  # before anything imports torch
     if command in TRAINING_COMMANDS:
         from polymodal.console import configure_output
 

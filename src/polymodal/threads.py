@@ -1,14 +1,19 @@
-"""torch's thread pools sized to the cores this process may use.
+"""torch's thread pools sized to the cores this process actually gets.
 
 torch starts one intra-op thread per core of the machine, and OpenMP keeps
-idle threads spinning for the next parallel region. On a machine shared with
+idle threads spinning for the next parallel region. On a machine busy with
 other work, or with several runs side by side, those threads outnumber the
-cores the process actually gets and spin waiting for each other: the same
-training then costs several times the CPU (on two busy cores, a demo run took
-68 s of CPU with spinning threads and 16 s with sleeping ones).
-:func:`let_idle_threads_sleep` sets OpenMP's wait policy before torch loads;
-:func:`configure_threads` sizes the pools to the process's CPU affinity,
-shared between the runs that go on at once, unless ``OMP_NUM_THREADS`` says otherwise.
+cores the process gets and spin waiting for each other: the same training
+then costs several times the CPU. :func:`configure_threads` sizes the pools
+to the cores that are free — the process's CPU affinity, less the share of
+the machine the load average says is busy — shared between the runs that go
+on at once, unless ``OMP_NUM_THREADS`` says otherwise.
+
+Measured on two cores (``polymodal demo --seeds 1``, ``benchmarks/README.md``):
+quiet, two threads 36 s and one 33 s; beside one CPU-bound process, two
+threads 102 s (127 s of CPU) and one 33 s. Making idle threads sleep instead
+(``OMP_WAIT_POLICY=PASSIVE``) helped the busy machine (39 s) but doubled the
+quiet time (68 s), so the wait policy is left to the user.
 """
 
 from __future__ import annotations
@@ -18,20 +23,23 @@ import os
 from polymodal.errors import PolymodalError
 
 
-def let_idle_threads_sleep() -> None:
-    """Idle OpenMP threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``) unless the user chose a policy.
-
-    OpenMP reads the variable when torch loads it: this has an effect only before torch is imported.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def available_cores() -> int:
     """The cores this process may run on (its CPU affinity, which containers and ``taskset`` restrict)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # platforms without affinity (macOS, Windows)
         return os.cpu_count() or 1
+
+
+def free_cores() -> int:
+    """The available cores not busy with other work: :func:`available_cores` times the idle share of the
+    machine by its 1-minute load average (rounded, at least 1)."""
+    cores = available_cores()
+    try:
+        busy = os.getloadavg()[0] / (os.cpu_count() or cores)
+    except (AttributeError, OSError):  # platforms without a load average
+        busy = 0.0
+    return max(1, min(cores, round(cores * (1.0 - busy))))
 
 
 def requested_threads() -> int | None:
@@ -47,14 +55,14 @@ def requested_threads() -> int | None:
 def configure_threads(concurrent_runs: int = 1) -> int:
     """Set torch's intra-op (and, where still allowed, inter-op) threads; return the intra-op count.
 
-    ``OMP_NUM_THREADS`` wins when set; otherwise the available cores divided
-    by ``concurrent_runs``, at least one.
+    ``OMP_NUM_THREADS`` wins when set; otherwise the free cores
+    (:func:`free_cores`) divided by ``concurrent_runs``, at least one.
     """
     if concurrent_runs < 1:
         raise PolymodalError(f"the number of concurrent runs must be at least 1, got {concurrent_runs}")
     import torch
 
-    threads = requested_threads() or max(1, available_cores() // concurrent_runs)
+    threads = requested_threads() or max(1, free_cores() // concurrent_runs)
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(threads)

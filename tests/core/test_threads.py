@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import torch
 
-import polymodal
 from polymodal import threads
 from polymodal.errors import PolymodalError
 from polymodal.threads import configure_threads
@@ -25,9 +20,10 @@ def restore_threads(monkeypatch) -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-def cores(monkeypatch, n: int) -> None:
+def cores(monkeypatch, n: int, load: float = 0.0) -> None:
     monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: set(range(n)), raising=False)
     monkeypatch.setattr(threads.os, "cpu_count", lambda: 64)  # the machine has more cores than the process may use
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
 
 
 def test_threads_follow_the_affinity_not_the_machine(monkeypatch) -> None:
@@ -62,27 +58,13 @@ def test_no_concurrent_runs_is_an_error() -> None:
         configure_threads(concurrent_runs=0)
 
 
-def test_idle_threads_sleep_unless_the_user_chose(monkeypatch) -> None:
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    threads.let_idle_threads_sleep()
-    assert threads.os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    threads.let_idle_threads_sleep()
-    assert threads.os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
-
-
-def test_the_cli_sets_the_wait_policy_before_torch_loads() -> None:
-    script = ("import os, sys\n"
-              "class Spy:\n"
-              "    policy = 'torch not loaded'\n"
-              "    def find_spec(self, name, path=None, target=None):\n"
-              "        if name == 'torch' and 'torch' not in sys.modules:\n"
-              "            Spy.policy = os.environ.get('OMP_WAIT_POLICY')\n"
-              "sys.meta_path.insert(0, Spy())\n"
-              "from polymodal.cli import main\n"
-              "main(['data', 'download', 'fsdd'])\n"
-              "print(Spy.policy)")
-    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
-    env["PYTHONPATH"] = str(Path(polymodal.__file__).resolve().parents[1])
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    assert result.stdout.strip() == "PASSIVE", result.stderr[-1000:]
+def test_cores_busy_with_other_work_are_not_counted(monkeypatch) -> None:
+    cores(monkeypatch, 8, load=32.0)  # half the machine busy
+    assert configure_threads() == 4
+    cores(monkeypatch, 2, load=70.0)
+    assert configure_threads() == 1
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (0.3, 0.3, 0.3))  # a quiet machine: every core
+    assert configure_threads() == 2
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.1, 1.0, 1.0))  # one CPU-bound process beside
+    assert configure_threads() == 1
