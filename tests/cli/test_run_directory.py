@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +76,19 @@ def test_an_interrupted_fit_exits_130_and_says_how_to_resume(npz, tmp_path, monk
                  "--trainer.enable_progress_bar", "false"]) == 130
     assert not (out / "metrics.json").exists()
     assert f"resume with the same command and --ckpt_path last (run directory {out})" in capsys.readouterr().err
+
+
+def test_sigterm_during_fit_exits_130_and_says_how_to_resume(npz, tmp_path) -> None:
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    process = subprocess.Popen([sys.executable, "-m", "polymodal", "fit", "--data.train", str(npz["train"]),
+                                "--max_epochs", "100000", "--out", str(out), *QUIET],
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoints" / "last.ckpt").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert "resume with the same command and --ckpt_path last" in err
+    assert not (out / "metrics.json").exists()
