@@ -140,3 +140,27 @@ def test_fusion_encoder_and_objective_by_import_path(npz, tmp_path, monkeypatch,
     cli = configured(["--task", "contrastive", "--data.train", str(triples), "--objective", "my_parts.Pairwise2",
                       "--model.embed_dim", "8"])
     assert type(cli.model.objective).__name__ == "Pairwise2"
+
+
+def test_fusion_head_as_a_typed_component(npz, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["fit", *data_args(npz), "--model.fusion", "MidMLPFusion", "--model.fusion.hidden_dim", "12",
+                 "--max_epochs", "1", "--out", str(out), *QUIET]) == 0
+    best = out / "checkpoints" / "best.ckpt"
+    task = SupervisedTask.load_from_checkpoint(best)
+    assert type(task.model.fusion).__name__ == "MidMLPFusion" and task.model.fusion.trunk[-1].in_features == 12
+    assert main(["test", "--ckpt_path", str(best), "--data.test", npz["test"]]) == 0
+    assert json.loads((out / "test" / "metrics.json").read_text()) == json.loads((out / "metrics.json").read_text())
+    assert main(["fit", *data_args(npz), "--model.fusion", "MidMLPFusion", "--model.fusion.hiden", "12",
+                 "--out", str(tmp_path / "other"), *QUIET]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "hiden" in err[0]
+
+
+def test_a_fusion_head_given_by_name_is_stored_as_a_plain_mapping() -> None:
+    rng = np.random.default_rng(0)
+    data = ArrayDataModule(train={"a": rng.normal(size=(8, 3)), "b": rng.normal(size=(8, 2)), "y": np.arange(8) % 2})
+    task = SupervisedTask(fusion="mid_mlp", fusion_options={"hidden_dim": 6}, data_info=data.info)
+    assert task.hparams.fusion == {"class_path": "polymodal.fusion.mid_mlp.MidMLPFusion",
+                                   "init_args": {"hidden_dim": 6}}
+    assert task.hparams.fusion_options is None

@@ -35,9 +35,7 @@ otherwise.
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -49,8 +47,8 @@ from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch, presence
 from polymodal.errors import PolymodalError
 from polymodal.models.output import ModelOutput
-from polymodal.options import check_options
-from polymodal.registry import Registry, import_class
+from polymodal.components import Component, build_component
+from polymodal.registry import Registry
 
 
 @dataclass
@@ -72,7 +70,7 @@ class BalancerLoss:
         return torch.stack(list(self.terms.values())).sum()
 
 
-class Balancer(nn.Module):
+class Balancer(Component, nn.Module):
     """Base class of balancing methods; subclasses override the hooks they need.
 
     A method is a typed component: the CLI builds it from a class name or
@@ -94,24 +92,9 @@ class Balancer(nn.Module):
     supports_regression: ClassVar[bool] = True
     min_modalities: ClassVar[int] = 1
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__:
-            cls.__init__ = _recording_init(cls.__dict__["__init__"])
-
     def __init__(self) -> None:
         super().__init__()
         self.current_epoch = 0
-
-    @property
-    def init_args(self) -> dict[str, Any]:
-        """The keyword options this instance was built with (those given explicitly)."""
-        return dict(self.__dict__.get("_init_args", {}))
-
-    def config(self) -> dict[str, Any]:
-        """``{class_path, init_args}``: what rebuilds this method (:func:`resolve_balancer`)."""
-        cls = type(self)
-        return {"class_path": f"{cls.__module__}.{cls.__qualname__}", "init_args": self.init_args}
 
     def setup(self, view: ModelView) -> None:
         """Raise if the method cannot run with the model; create state sized from it."""
@@ -178,28 +161,13 @@ def unimodal_masks(output: ModelOutput, batch: Batch) -> dict[str, Tensor]:
     return {m: presence(batch, m) for m in output.unimodal}
 
 
-def _recording_init(init: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a subclass's ``__init__`` so the outermost call records its arguments as :attr:`Balancer.init_args`."""
-
-    @functools.wraps(init)
-    def recording_init(self: Balancer, *args: Any, **kwargs: Any) -> None:
-        if "_init_args" not in self.__dict__:
-            arguments = inspect.signature(init).bind(self, *args, **kwargs).arguments
-            self.__dict__["_init_args"] = {k: v for k, v in list(arguments.items())[1:]}
-        init(self, *args, **kwargs)
-
-    return recording_init
-
-
 def build_balancer(name: str, **options: Any) -> Balancer:
     """Instantiate the method registered as ``name`` (or a :class:`Balancer` subclass's import path).
 
     Options are checked against the method's signature first: an unknown one
     is a :class:`~polymodal.errors.PolymodalError` listing the valid names.
     """
-    cls = import_class(name, Balancer) if "." in name else BALANCERS.get(name)
-    check_options(cls, options, what=f"method {name!r}")
-    return cls(**options)
+    return build_component(name, BALANCERS, Balancer, what="method", **options)
 
 
 BalancerSpec = Balancer | str | Mapping[str, Any]
@@ -208,13 +176,4 @@ BalancerSpec = Balancer | str | Mapping[str, Any]
 
 def resolve_balancer(spec: BalancerSpec) -> Balancer:
     """The :class:`Balancer` a spec names (a ``{class_path, init_args}`` mapping is what checkpoints store)."""
-    if isinstance(spec, Balancer):
-        return spec
-    if isinstance(spec, str):
-        return build_balancer(spec)
-    if isinstance(spec, Mapping) and "class_path" in spec:
-        path, options = spec["class_path"], dict(spec.get("init_args") or {})
-        cls = import_class(path, Balancer, imported_only=True) if "." in path else BALANCERS.get(path)
-        check_options(cls, options, what=f"method {path!r}")
-        return cls(**options)
-    raise PolymodalError(f"a method is a Balancer, a name or {{class_path, init_args}}; got {spec!r}")
+    return build_component(spec, BALANCERS, Balancer, what="method")

@@ -10,17 +10,18 @@ balancing methods can scale that modality's gradients by group.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from torch import Tensor, nn
 
 from polymodal.errors import PolymodalError
-from polymodal.options import check_options
+from polymodal.components import Component, build_component
 from polymodal.registry import Registry
 
 
-class FusionHead(nn.Module):
-    """Base class of fusion heads.
+class FusionHead(Component, nn.Module):
+    """Base class of fusion heads: a component (:mod:`polymodal.components`) whose sizes come from the data.
 
     Args:
         feature_dims: modality → feature size ``D_m``, in a fixed order.
@@ -28,6 +29,7 @@ class FusionHead(nn.Module):
     """
 
     name: str = "fusion"
+    supplied_args = ("feature_dims", "num_outputs")
 
     def __init__(self, feature_dims: Mapping[str, int], num_outputs: int) -> None:
         super().__init__()
@@ -64,8 +66,12 @@ class FusionHead(nn.Module):
 FUSIONS: Registry[type[FusionHead]] = Registry("fusion")
 
 
-def build_fusion(name: str, feature_dims: Mapping[str, int], num_outputs: int, **options) -> FusionHead:
-    """Instantiate the fusion head registered as ``name``; an unknown option is an error naming it."""
-    cls = FUSIONS.get(name)
-    check_options(cls, options, supplied=("feature_dims", "num_outputs"), what=f"fusion {name!r}")
-    return cls(feature_dims, num_outputs, **options)
+FusionSpec = str | Callable[[Mapping[str, int], int], FusionHead]
+"""A fusion head as a task accepts it: a registry name or import path (with ``fusion_options``), or a
+factory taking the feature sizes and the number of outputs (``--model.fusion CLASS --model.fusion.OPTION
+V``). A ``{class_path, init_args}`` mapping — what checkpoints store — is accepted too."""
+
+
+def build_fusion(spec: FusionSpec, feature_dims: Mapping[str, int], num_outputs: int, **options: Any) -> FusionHead:
+    """The fusion head ``spec`` names, over ``feature_dims``; an unknown option is an error naming it."""
+    return build_component(spec, FUSIONS, FusionHead, dict(feature_dims), num_outputs, what="fusion", **options)

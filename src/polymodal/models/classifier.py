@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from polymodal.data.contract import DataInfo
 from polymodal.encoders import build_modality_encoders
 from polymodal.fusion import build_fusion
-from polymodal.fusion.base import FusionHead
+from polymodal.fusion.base import FusionHead, FusionSpec
 from polymodal.models.output import ModelOutput
 
 
@@ -52,7 +52,7 @@ class MultimodalClassifier(nn.Module):
         cls,
         info: DataInfo,
         encoder: str | Mapping[str, str] = "mlp",
-        fusion: str = "late",
+        fusion: FusionSpec = "late",
         encoder_options: Mapping[str, Any] | None = None,
         fusion_options: Mapping[str, Any] | None = None,
         unimodal_heads: bool = True,

@@ -27,6 +27,7 @@ from polymodal.balance.unimodal_stage import probe_terms, unimodal_stage_loss
 from polymodal.balance.view import ModelView
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
+from polymodal.fusion.base import FusionSpec
 from polymodal.eval.metrics import head_inputs, supervised_metrics
 from polymodal.models import ModelOutput, MultimodalClassifier
 from polymodal.models.pretrained import check_pretrained, load_pretrained
@@ -54,10 +55,14 @@ class SupervisedTask(PolymodalTask):
             ``--model.balancer MLB --model.balancer.alpha 0.8``; short form
             ``--method mlb --method_options.alpha 0.8``), a registry name
             (``polymodal.balance.BALANCERS``), or ``{class_path, init_args}``.
-        fusion: fusion head name (``polymodal.fusion.FUSIONS``).
+        fusion: the fusion head — a registry name (``polymodal.fusion.FUSIONS``) or
+            import path with ``fusion_options`` (short form ``--fusion mid_mlp
+            --fusion_options.hidden_dim 64``), a class with its options on the
+            command line (``--model.fusion MidMLPFusion --model.fusion.hidden_dim
+            64``), or ``{class_path, init_args}``.
         encoder: encoder name (``polymodal.encoders.ENCODERS``) for every modality, or a modality → name map.
         encoder_options: encoder options; a modality's name maps to options for it alone.
-        fusion_options: fusion head options.
+        fusion_options: options of a fusion head given by name.
         lr: learning rate.
         weight_decay: weight decay (decoupled for AdamW, L2 for SGD).
         optimizer: ``adamw``, ``adam`` (L2 weight decay) or ``sgd`` (momentum 0.9)
@@ -96,7 +101,7 @@ class SupervisedTask(PolymodalTask):
     def __init__(
         self,
         balancer: BalancerSpec = "joint",
-        fusion: str = "late",
+        fusion: FusionSpec = "late",
         encoder: str | dict[str, str] = "mlp",
         encoder_options: dict[str, Any] | None = None,
         fusion_options: dict[str, Any] | None = None,
@@ -118,9 +123,6 @@ class SupervisedTask(PolymodalTask):
     ) -> None:
         super().__init__()
         self.balancer = resolve_balancer(balancer)
-        balancer = self.balancer.config()  # hyperparameters hold a plain mapping, never a pickled module
-        data_info = self.plain_data_info(data_info)
-        self.save_hyperparameters()
         self.data_info = self.resolve_data_info(data_info, modalities)
         check_optimization(optimizer, lr_schedule, lr, weight_decay, eps, warmup_steps, restart_steps, restart_mult,
                            min_lr)
@@ -133,6 +135,10 @@ class SupervisedTask(PolymodalTask):
             encoder_options=encoder_options, fusion_options=fusion_options,
             unimodal_heads=self.balancer.needs_unimodal_heads or staged,
         )
+        # hyperparameters hold plain mappings (the components' {class_path, init_args}), never pickled modules
+        balancer, fusion, fusion_options = self.balancer.config(), self.model.fusion.config(), None
+        data_info = self.plain_data_info(data_info)
+        self.save_hyperparameters()
         self._probe_heads = staged and not self.balancer.needs_unimodal_heads
         self._stage_epochs = 0
         if not self.balancer.uses_fusion_head:  # no gradient would reach it (and DDP requires every one)
