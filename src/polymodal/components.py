@@ -1,4 +1,4 @@
-"""Components built from a class and keyword options: methods (``Balancer``) and fusion heads.
+"""Components built from a class and keyword options: methods (``Balancer``), fusion heads and encoders.
 
 A component is a typed argument of a task: on the command line a class name
 or import path with its options (``--model.balancer MLB
@@ -76,10 +76,10 @@ def build_component(spec: Any, registry: Registry[type[C]], base: type[C], *supp
         path = spec["class_path"]
         cls = import_class(path, base, imported_only=True) if "." in path else registry.get(path)
         options = {**dict(spec.get("init_args") or {}), **options}
-        what = f"{what} {path!r}"
+        what = f"{what} {path!r}" if what else ""
     elif isinstance(spec, str):
         cls = import_class(spec, base) if "." in spec and spec not in registry else registry.get(spec)
-        what = f"{what} {spec!r}"
+        what = f"{what} {spec!r}" if what else ""
     elif callable(spec) and not options:
         built = spec(*supplied)
         if not isinstance(built, base):

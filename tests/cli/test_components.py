@@ -164,3 +164,17 @@ def test_a_fusion_head_given_by_name_is_stored_as_a_plain_mapping() -> None:
     assert task.hparams.fusion == {"class_path": "polymodal.fusion.mid_mlp.MidMLPFusion",
                                    "init_args": {"hidden_dim": 6}}
     assert task.hparams.fusion_options is None
+
+
+def test_encoders_as_typed_components(npz, tmp_path) -> None:
+    shared = configured([*data_args(npz), "--model.encoder", "MLPEncoder", "--model.encoder.hidden_dim", "6"])
+    assert all(e.output_dim == 6 for e in shared.model.model.encoders.values())
+    per_modality = configured([*data_args(npz), "--model.encoder",
+                               "{a: {class_path: MLPEncoder, init_args: {hidden_dim: 5}}, b: cnn1d}"])
+    encoders = per_modality.model.model.encoders
+    assert encoders["a"].output_dim == 5 and type(encoders["b"]).__name__ == "CNN1DEncoder"
+    out = tmp_path / "run"
+    assert main(["fit", *data_args(npz), "--model.encoder", "MLPEncoder", "--model.encoder.hidden_dim", "6",
+                 "--max_epochs", "1", "--out", str(out), *QUIET]) == 0
+    task = SupervisedTask.load_from_checkpoint(out / "checkpoints" / "best.ckpt")
+    assert all(e.output_dim == 6 for e in task.model.encoders.values())

@@ -1,44 +1,60 @@
-"""The encoder registry.
+"""Encoders: their base class, registry, and how a task builds one per modality.
 
 An encoder maps one modality's input ``[B, *shape]`` to pooled features
-``[B, output_dim]``. Encoders are built with
-``cls(input_shape, **options)`` and expose ``output_dim``; sequence encoders
-may also return token features from ``forward_tokens``.
+``[B, output_dim]``. Encoders are components (:mod:`polymodal.components`)
+built with ``cls(input_shape, **options)``, the shape supplied from the data;
+sequence encoders may also return token features from ``forward_tokens``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from abc import ABCMeta, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from torch import nn
+from torch import Tensor, nn
 
+from polymodal.components import Component, build_component
 from polymodal.data.contract import DataInfo
 from polymodal.errors import PolymodalError
-from polymodal.options import check_options
 from polymodal.registry import Registry
 
-ENCODERS: Registry[type[nn.Module]] = Registry("encoder")
+
+class Encoder(Component, nn.Module, metaclass=ABCMeta):
+    """Base class of encoders: ``[B, *input_shape]`` → ``[B, output_dim]``."""
+
+    supplied_args = ("input_shape",)
+    output_dim: int
+
+    @abstractmethod
+    def forward(self, x: Tensor) -> Tensor:
+        """Pooled features of a batch."""
 
 
-def build_encoder(name: str, input_shape: Sequence[int], **options) -> nn.Module:
-    """Instantiate the encoder registered as ``name`` for inputs of ``input_shape``; unknown options raise."""
-    cls = ENCODERS.get(name)
-    check_options(cls, options, supplied=("input_shape",))
-    return cls(tuple(input_shape), **options)
+ENCODERS: Registry[type[Encoder]] = Registry("encoder")
+
+EncoderSpec = str | Callable[[tuple[int, ...]], Encoder]
+"""An encoder as a task accepts it: a registry name or import path (with ``encoder_options``), or a factory
+taking the input shape (``--model.encoder ResNet18Encoder --model.encoder.width 8``). A ``{class_path,
+init_args}`` mapping — what checkpoints store — is accepted too."""
 
 
-def build_modality_encoders(info: DataInfo, encoder: str | Mapping[str, str] = "mlp",
-                            encoder_options: Mapping[str, Any] | None = None) -> dict[str, nn.Module]:
+def build_encoder(spec: EncoderSpec, input_shape: Sequence[int], **options: Any) -> Encoder:
+    """The encoder ``spec`` names, for inputs of ``input_shape``; unknown options raise."""
+    return build_component(spec, ENCODERS, Encoder, tuple(input_shape), what="", **options)
+
+
+def build_modality_encoders(info: DataInfo, encoder: EncoderSpec | Mapping[str, EncoderSpec] = "mlp",
+                            encoder_options: Mapping[str, Any] | None = None) -> dict[str, Encoder]:
     """One encoder per modality of ``info``, sized from its per-sample shape.
 
-    ``encoder`` is one name for all modalities or a modality → name map
+    ``encoder`` is one encoder for all modalities or a modality → encoder map
     naming every modality; ``encoder_options`` holds shared options, and
     options for one modality alone under that modality's name. An unknown
     modality or option, or an option out of range, is an error naming the
     encoder and the modality.
     """
-    if isinstance(encoder, Mapping):
+    if isinstance(encoder, Mapping) and "class_path" not in encoder:
         unknown = sorted(set(encoder) - set(info.modalities))
         missing = [m for m in info.modalities if m not in encoder]
         if unknown or missing:
@@ -48,10 +64,20 @@ def build_modality_encoders(info: DataInfo, encoder: str | Mapping[str, str] = "
     per_modality = {m: shared.pop(m) for m in list(shared) if m in info.modalities}
     encoders = {}
     for m in info.modalities:
-        name = encoder[m] if isinstance(encoder, Mapping) else encoder
-        ENCODERS.get(name)  # an unknown name is an error of its own, listing the encoders
+        spec = encoder[m] if isinstance(encoder, Mapping) and "class_path" not in encoder else encoder
+        if isinstance(spec, str) and "." not in spec:
+            ENCODERS.get(spec)  # an unknown name is an error of its own, listing the encoders
         try:
-            encoders[m] = build_encoder(name, info.shapes[m], **{**shared, **per_modality.get(m, {})})
+            encoders[m] = build_encoder(spec, info.shapes[m], **{**shared, **per_modality.get(m, {})})
         except PolymodalError as err:
-            raise PolymodalError(f"encoder {name!r} of modality {m!r}: {err}") from None
+            raise PolymodalError(f"encoder {encoder_label(spec)} of modality {m!r}: {err}") from None
     return encoders
+
+
+def encoder_label(spec: Any) -> str:
+    """How errors name an encoder: its name, class path, or factory's class."""
+    if isinstance(spec, str):
+        return repr(spec)
+    if isinstance(spec, Mapping):
+        return repr(spec.get("class_path"))
+    return repr(getattr(spec, "__name__", type(spec).__name__))

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from polymodal.encoders.base import ENCODERS
+from polymodal.encoders.base import ENCODERS, Encoder
 from polymodal.errors import PolymodalError
 
 
 @ENCODERS.register("cnn1d")
-class CNN1DEncoder(nn.Module):
+class CNN1DEncoder(Encoder):
     """``[Conv1d → BatchNorm1d → ReLU] × len(channels) → global average pool → Dropout``.
 
     Each block convolves with ``kernel_size`` (``same``-style padding

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from polymodal.encoders.base import ENCODERS
+from polymodal.encoders.base import ENCODERS, Encoder
 from polymodal.errors import PolymodalError
 
 
 @ENCODERS.register("mlp")
-class MLPEncoder(nn.Module):
+class MLPEncoder(Encoder):
     """``Flatten → [Linear → LayerNorm? → ReLU → Dropout] × depth``.
 
     Args:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from polymodal.encoders.base import ENCODERS
+from polymodal.encoders.base import ENCODERS, Encoder
 from polymodal.errors import PolymodalError
 
 
@@ -51,7 +51,7 @@ class BasicBlock(nn.Module):
 
 
 @ENCODERS.register("resnet18")
-class ResNet18Encoder(nn.Module):
+class ResNet18Encoder(Encoder):
     """ResNet-18 feature extractor: ``[B, C, H, W]``, ``[B, H, W]`` or ``[B, T, C, H, W]`` → ``[B, 8·width]``.
 
     Args:

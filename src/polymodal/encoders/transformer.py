@@ -15,12 +15,12 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from polymodal.encoders.base import ENCODERS
+from polymodal.encoders.base import ENCODERS, Encoder
 from polymodal.errors import PolymodalError
 
 
 @ENCODERS.register("transformer")
-class TransformerSequenceEncoder(nn.Module):
+class TransformerSequenceEncoder(Encoder):
     """``[B, T, D]`` tokens → ``[B, d_model]`` pooled features.
 
     Args:

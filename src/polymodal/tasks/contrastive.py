@@ -23,6 +23,7 @@ from torchmetrics import Metric
 
 from polymodal.contrastive import build_objective
 from polymodal.contrastive.base import Embeddings
+from polymodal.encoders.base import EncoderSpec
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.eval.embeddings import RetrievalMetrics, SplitEmbeddings
@@ -41,8 +42,11 @@ class ContrastiveTask(PolymodalTask):
     Args:
         objective: objective name (``polymodal.contrastive.OBJECTIVES``).
         objective_options: keyword options of the objective (unknown names raise).
-        encoder: encoder name (``polymodal.encoders.ENCODERS``) for every modality, or a modality → name map.
-        encoder_options: encoder options; a modality's name maps to options for it alone.
+        encoder: the encoder of every modality, or a modality → encoder map: a registry
+            name (``polymodal.encoders.ENCODERS``) or import path with
+            ``encoder_options``, or a class with its options on the command line
+            (``--model.encoder ResNet18Encoder --model.encoder.width 8``).
+        encoder_options: options of encoders given by name; a modality's name maps to options for it alone.
         embed_dim: E, the shared embedding size.
         fusion_hidden_dim: H of the fused-pair (and joint) heads.
         fusion_dropout: dropout of the fused-pair (and joint) heads (0.1 in the reference).
@@ -68,7 +72,7 @@ class ContrastiveTask(PolymodalTask):
         self,
         objective: str = "confu",
         objective_options: dict[str, Any] | None = None,
-        encoder: str | dict[str, str] = "mlp",
+        encoder: EncoderSpec | dict[str, EncoderSpec] = "mlp",
         encoder_options: dict[str, Any] | None = None,
         embed_dim: int = 128,
         fusion_hidden_dim: int = 512,
@@ -82,8 +86,6 @@ class ContrastiveTask(PolymodalTask):
         data_info: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        data_info = self.plain_data_info(data_info)
-        self.save_hyperparameters()
         check_rates(lr, weight_decay, min_lr)
         self.data_info = self.resolve_data_info(data_info, modalities)
         self.objective = build_objective(objective, self.data_info.modalities, **(objective_options or {}))
@@ -92,6 +94,10 @@ class ContrastiveTask(PolymodalTask):
             fused_pairs=self.objective.fused_pairs, joint=self.objective.needs_joint,
             fusion_hidden_dim=fusion_hidden_dim, fusion_dropout=fusion_dropout,
         )
+        # hyperparameters hold plain mappings (the encoders' {class_path, init_args}), never pickled modules
+        encoder, encoder_options = {m: e.config() for m, e in self.model.encoders.items()}, None
+        data_info = self.plain_data_info(data_info)
+        self.save_hyperparameters()
 
     def forward(self, inputs: dict[str, Tensor]) -> Embeddings:
         return self.model(inputs)

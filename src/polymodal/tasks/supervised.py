@@ -25,6 +25,7 @@ from polymodal.balance import Balancer, BalancerLoss, BalancerSpec, resolve_bala
 from polymodal.balance.context import StepContext
 from polymodal.balance.unimodal_stage import probe_terms, unimodal_stage_loss
 from polymodal.balance.view import ModelView
+from polymodal.encoders.base import EncoderSpec
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
 from polymodal.fusion.base import FusionSpec
@@ -60,8 +61,11 @@ class SupervisedTask(PolymodalTask):
             --fusion_options.hidden_dim 64``), a class with its options on the
             command line (``--model.fusion MidMLPFusion --model.fusion.hidden_dim
             64``), or ``{class_path, init_args}``.
-        encoder: encoder name (``polymodal.encoders.ENCODERS``) for every modality, or a modality → name map.
-        encoder_options: encoder options; a modality's name maps to options for it alone.
+        encoder: the encoder of every modality, or a modality → encoder map: a registry
+            name (``polymodal.encoders.ENCODERS``) or import path with
+            ``encoder_options``, or a class with its options on the command line
+            (``--model.encoder ResNet18Encoder --model.encoder.width 8``).
+        encoder_options: options of encoders given by name; a modality's name maps to options for it alone.
         fusion_options: options of a fusion head given by name.
         lr: learning rate.
         weight_decay: weight decay (decoupled for AdamW, L2 for SGD).
@@ -102,7 +106,7 @@ class SupervisedTask(PolymodalTask):
         self,
         balancer: BalancerSpec = "joint",
         fusion: FusionSpec = "late",
-        encoder: str | dict[str, str] = "mlp",
+        encoder: EncoderSpec | dict[str, EncoderSpec] = "mlp",
         encoder_options: dict[str, Any] | None = None,
         fusion_options: dict[str, Any] | None = None,
         lr: float = 1e-3,
@@ -137,6 +141,7 @@ class SupervisedTask(PolymodalTask):
         )
         # hyperparameters hold plain mappings (the components' {class_path, init_args}), never pickled modules
         balancer, fusion, fusion_options = self.balancer.config(), self.model.fusion.config(), None
+        encoder, encoder_options = {m: e.config() for m, e in self.model.encoders.items()}, None
         data_info = self.plain_data_info(data_info)
         self.save_hyperparameters()
         self._probe_heads = staged and not self.balancer.needs_unimodal_heads
