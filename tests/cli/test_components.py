@@ -178,3 +178,13 @@ def test_encoders_as_typed_components(npz, tmp_path) -> None:
                  "--max_epochs", "1", "--out", str(out), *QUIET]) == 0
     task = SupervisedTask.load_from_checkpoint(out / "checkpoints" / "best.ckpt")
     assert all(e.output_dim == 6 for e in task.model.encoders.values())
+
+
+def test_contrastive_objective_as_a_typed_component(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    triples = tmp_path / "triples.npz"
+    np.savez(triples, **{m: rng.normal(size=(32, 4)).astype("float32") for m in ("m0", "m1", "m2")})
+    cli = configured(["--task", "contrastive", "--data.train", str(triples), "--model.objective", "ConFu",
+                      "--model.objective.fused_weight", "0.25", "--model.embed_dim", "8"])
+    assert type(cli.model.objective).__name__ == "ConFu" and cli.model.objective.fused_weight == 0.25
+    assert cli.model.hparams.objective["init_args"]["fused_weight"] == 0.25

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from polymodal.errors import PolymodalError
-from polymodal.options import check_options
+from polymodal.components import Component, build_component
 from polymodal.registry import Registry
 
 Pair = tuple[str, str]
@@ -120,7 +120,7 @@ class LogitScale(nn.Module):
         return self.log_scale.exp().clamp(max=self.max_scale)
 
 
-class ContrastiveObjective(nn.Module):
+class ContrastiveObjective(Component, nn.Module):
     """Base class of contrastive objectives (an ``nn.Module`` so a learnable
     temperature is trained and checkpointed with the model).
 
@@ -138,6 +138,7 @@ class ContrastiveObjective(nn.Module):
     """
 
     name: ClassVar[str] = "objective"
+    supplied_args = ("modalities",)
     min_modalities: ClassVar[int] = 2
     max_modalities: ClassVar[int | None] = None
     needs_joint: ClassVar[bool] = False
@@ -257,8 +258,12 @@ def as_embeddings(value: Embeddings | Mapping[str | Pair, Any], modalities: Sequ
     return Embeddings(dict(unimodal), pairs, joint, None if augmented is None else as_embeddings(augmented, modalities))
 
 
-def build_objective(name: str, modalities: Sequence[str], **options) -> ContrastiveObjective:
-    """Instantiate the objective registered as ``name`` (or a user's class by import path); unknown options raise."""
-    cls = OBJECTIVES.get(name)
-    check_options(cls, options, supplied=("modalities",), what=f"objective {name!r}")
-    return cls(modalities, **options)
+ObjectiveSpec = str | Callable[[Sequence[str]], ContrastiveObjective]
+"""An objective as a task accepts it: a registry name or import path (with ``objective_options``), or a
+factory taking the modality names (``--model.objective ConFu --model.objective.fused_weight 0.5``). A
+``{class_path, init_args}`` mapping — what checkpoints store — is accepted too."""
+
+
+def build_objective(spec: ObjectiveSpec, modalities: Sequence[str], **options: Any) -> ContrastiveObjective:
+    """The objective ``spec`` names, over ``modalities``; unknown options raise."""
+    return build_component(spec, OBJECTIVES, ContrastiveObjective, tuple(modalities), what="objective", **options)

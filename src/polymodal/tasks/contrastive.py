@@ -22,7 +22,7 @@ from torch import Tensor
 from torchmetrics import Metric
 
 from polymodal.contrastive import build_objective
-from polymodal.contrastive.base import Embeddings
+from polymodal.contrastive.base import Embeddings, ObjectiveSpec
 from polymodal.encoders.base import EncoderSpec
 from polymodal.data.contract import Batch
 from polymodal.errors import PolymodalError
@@ -40,8 +40,11 @@ class ContrastiveTask(PolymodalTask):
     """Joint embedding of three or more modalities with a contrastive objective.
 
     Args:
-        objective: objective name (``polymodal.contrastive.OBJECTIVES``).
-        objective_options: keyword options of the objective (unknown names raise).
+        objective: the contrastive objective — a registry name
+            (``polymodal.contrastive.OBJECTIVES``) or import path with
+            ``objective_options``, or a class with its options on the command
+            line (``--model.objective ConFu --model.objective.fused_weight 0.5``).
+        objective_options: options of an objective given by name (unknown names raise).
         encoder: the encoder of every modality, or a modality → encoder map: a registry
             name (``polymodal.encoders.ENCODERS``) or import path with
             ``encoder_options``, or a class with its options on the command line
@@ -70,7 +73,7 @@ class ContrastiveTask(PolymodalTask):
 
     def __init__(
         self,
-        objective: str = "confu",
+        objective: ObjectiveSpec = "confu",
         objective_options: dict[str, Any] | None = None,
         encoder: EncoderSpec | dict[str, EncoderSpec] = "mlp",
         encoder_options: dict[str, Any] | None = None,
@@ -94,8 +97,9 @@ class ContrastiveTask(PolymodalTask):
             fused_pairs=self.objective.fused_pairs, joint=self.objective.needs_joint,
             fusion_hidden_dim=fusion_hidden_dim, fusion_dropout=fusion_dropout,
         )
-        # hyperparameters hold plain mappings (the encoders' {class_path, init_args}), never pickled modules
+        # hyperparameters hold plain mappings (the components' {class_path, init_args}), never pickled modules
         encoder, encoder_options = {m: e.config() for m, e in self.model.encoders.items()}, None
+        objective, objective_options = self.objective.config(), None
         data_info = self.plain_data_info(data_info)
         self.save_hyperparameters()
 
