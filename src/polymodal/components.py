@@ -1,4 +1,4 @@
-"""Components built from a class and keyword options: methods (``Balancer``), fusion heads and encoders.
+"""Components built from a class and keyword options: methods, fusion heads, encoders, contrastive objectives.
 
 A component is a typed argument of a task: on the command line a class name
 or import path with its options (``--model.balancer MLB
