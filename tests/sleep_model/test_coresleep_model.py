@@ -141,3 +141,13 @@ def test_cross_attention_weights_do_not_touch_the_unimodal_pass(kit) -> None:
     for m in ("eeg", "eog"):
         assert torch.allclose(after.unimodal[m], before.unimodal[m])
     assert not torch.allclose(after.logits, before.logits)
+
+
+def test_a_users_sleep_model_by_import_path(kit) -> None:
+    from polymodal.models.sleep_baselines import MidLateFusionSleep
+
+    model = build_sleep_model("polymodal.models.sleep_baselines.MidLateFusionSleep", kit.TINY, kit.CLASSES,
+                              kit.MODALITIES)
+    assert type(model) is MidLateFusionSleep
+    with pytest.raises(PolymodalError, match="cannot import 'nowhere.Model'"):
+        build_sleep_model("nowhere.Model", kit.TINY, kit.CLASSES, kit.MODALITIES)

@@ -1,6 +1,7 @@
 """Registry of the sleep-staging models: ``core`` (CoRe-Sleep), ``early``, ``midlate`` and ``unimodal``.
 
-Each entry is a factory ``(sizes, num_classes, modalities) -> nn.Module``
+Each entry (or a user's class, named by import path) is a factory
+``(sizes, num_classes, modalities) -> nn.Module``
 whose forward is ``(inputs, present) -> SleepOutput``; ``modalities`` are the
 names of the data's modalities (batch keys). Models with unimodal heads and
 aligned embeddings set ``auxiliary_losses = True``.
@@ -24,7 +25,7 @@ def resolve_sleep_model(name: str, modalities: Sequence[str]) -> tuple[str, tupl
     """The registered model and the modalities it uses: a modality's name stands for the unimodal model over it."""
     if name not in SLEEP_MODELS and name in modalities:
         return UNIMODAL, (name,)
-    if name not in SLEEP_MODELS:
+    if name not in SLEEP_MODELS and "." not in name:  # an import path names a user's model
         raise UnknownNameError(f"unknown sleep model {name!r}; choose one of: {', '.join(SLEEP_MODELS.names())}, "
                                f"or a modality of the data for its unimodal model ({', '.join(modalities)})")
     return name, tuple(modalities)
