@@ -72,3 +72,13 @@ def test_encoder_options_reach_every_run(tmp_path) -> None:
                         "--max_epochs", "1", "--out", str(out)]) == 0
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert rows[0]["status"] == "ok"
+
+
+def test_a_method_with_one_fusion_head_gets_it(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    train, test = write(tmp_path / "toy.npz", 90, rng), write(tmp_path / "toy_test.npz", 30, rng)
+    out = tmp_path / "bench"
+    assert run_balance(["--data.train", train, "--data.test", test, "--methods", "mmcosine", "--seeds", "1",
+                        "--max_epochs", "1", "--hidden_dim", "8", "--out", str(out)]) == 0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert rows[0]["method"] == "mmcosine" and rows[0]["status"] == "ok"

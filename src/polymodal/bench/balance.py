@@ -93,9 +93,18 @@ def run_dir_of(out: Path, dataset: str, method: str, seed: int) -> Path:
 
 def supervised_task(method: str, method_options: dict[str, Any], data_info: dict[str, Any], protocol: Protocol,
                     modalities: list[str] | None, pretrained: dict[str, str] | None) -> SupervisedTask:
-    """The suite's supervised task (the one place it is constructed)."""
-    return SupervisedTask(balancer=build_balancer(method, **method_options), modalities=modalities,
-                          pretrained=pretrained, data_info=data_info, **protocol.task_options())
+    """The suite's supervised task (the one place it is constructed).
+
+    A method that works with one fusion head only (MMCosine's cosine head)
+    gets that head instead of the protocol's; the table shows it as that method's row.
+    """
+    balancer = build_balancer(method, **method_options)
+    options = protocol.task_options()
+    supported = balancer.supported_fusions
+    if supported is not None and options["fusion"] not in supported and len(supported) == 1:
+        options["fusion"] = next(iter(supported))
+    return SupervisedTask(balancer=balancer, modalities=modalities, pretrained=pretrained, data_info=data_info,
+                          **options)
 
 
 def unimodal_of(method: str) -> str | None:
