@@ -90,19 +90,16 @@ class MetricsFile(Callback):
             self.report(trainer)
 
     def report(self, trainer: L.Trainer) -> None:
-        if not trainer.is_global_zero:
-            return
-        metrics = as_floats(dict(trainer.callback_metrics))
-        checkpoint = trainer.ckpt_path or "the current weights"
-        print_summary(metrics, f"checkpoint: {checkpoint}", f"metrics: {self.write(self.out, metrics)}")
+        if trainer.is_global_zero:
+            self.publish(self.out, as_floats(dict(trainer.callback_metrics)), trainer.ckpt_path)
 
     @classmethod
-    def write(cls, out: Path, metrics: dict[str, float]) -> Path:
-        """Write ``metrics.json`` (flat keys, sorted) into ``out``."""
+    def publish(cls, out: Path, metrics: dict[str, float], checkpoint: str | None) -> None:
+        """Write ``metrics.json`` (flat keys, sorted) into ``out`` and print the metrics."""
         out.mkdir(parents=True, exist_ok=True)
         path = out / cls.FILE
         path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-        return path
+        print_summary(metrics, f"checkpoint: {checkpoint or 'the current weights'}", f"metrics: {path}")
 
 
 class PredictionsFile(BasePredictionWriter):

@@ -28,11 +28,18 @@ class Subcommand:
     flags: Mapping[str, str] = field(default_factory=dict)
 
 
+def documented_parser(documented: object, prog: str | None = None) -> ArgumentParser:
+    """A parser described by the first paragraph of ``documented``'s docstring, with ``--config FILE.yaml``;
+    errors raise instead of exiting, and options are never abbreviated."""
+    parser = ArgumentParser(prog=prog, description=(documented.__doc__ or "").split("\n\n")[0],
+                            exit_on_error=False, allow_abbrev=False)
+    parser.add_argument("--config", action=ActionConfigFile, help="a YAML file of these options")
+    return parser
+
+
 def function_parser(command: Subcommand) -> ArgumentParser:
     """The options of ``command.function``, ``--config``, its flags and its hidden aliases."""
-    parser = ArgumentParser(description=(command.function.__doc__ or "").split("\n\n")[0], exit_on_error=False,
-                            allow_abbrev=False)
-    parser.add_argument("--config", action=ActionConfigFile, help="a YAML file of these options")
+    parser = documented_parser(command.function)
     parser.add_function_arguments(command.function, as_positional=True, skip=set(command.flags))
     for name, help_text in command.flags.items():
         parser.add_argument(f"--{name}", action="store_true", help=help_text)

@@ -31,7 +31,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from polymodal.cli_args import expand_short_forms
-from polymodal.cli_checks import check_command_line, check_trainer_options
+from polymodal.cli_checks import check_command_line, check_trainer_options, config_paths
 from polymodal.csv_log import ResumableCSVLogger
 from polymodal.callbacks import BestCheckpoint, MetricsFile, PatientEarlyStopping, PredictionsFile
 from polymodal.data.contract import DataInfo
@@ -108,7 +108,8 @@ def checkpoint_task(ckpt_path: str) -> str:
     if not path.is_file():
         raise PolymodalError(f"--ckpt_path {ckpt_path}: no such checkpoint")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        # memory-mapped: only the task's name is read here; Lightning loads the weights later
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as err:  # torch raises several types for a file that is not a checkpoint
         raise PolymodalError(f"--ckpt_path {ckpt_path}: not a readable checkpoint ({err.__class__.__name__})") from None
     if not isinstance(checkpoint, dict) or TASK_KEY not in checkpoint:
@@ -125,13 +126,9 @@ def default_classes(subcommand: str, argv: Sequence[str]) -> dict[str, str]:
     learning rate to the task the user picked. ``validate``/``test``/``predict``
     take the task from the checkpoint, and the data class the task reads.
     """
-    chosen: set[str] = set()
-    for i, arg in enumerate(argv):
-        key, _, value = arg.partition("=")
-        if key in ("--model", "--data"):
-            chosen.add(key[2:])
-        elif key in ("--config", "-c"):
-            chosen |= groups_in_config(Path(value or (argv[i + 1] if i + 1 < len(argv) else "")))
+    chosen = {arg.partition("=")[0][2:] for arg in argv if arg.partition("=")[0] in ("--model", "--data")}
+    for path in config_paths(argv):
+        chosen |= groups_in_config(path)
     defaults = dict(DEFAULT_CLASSES)
     ckpt_path = option_value(argv, "--ckpt_path")
     if subcommand != "fit" and ckpt_path is not None:
@@ -143,8 +140,6 @@ def default_classes(subcommand: str, argv: Sequence[str]) -> dict[str, str]:
 
 def groups_in_config(path: Path) -> set[str]:
     """The groups (``model``, ``data``) a config file sets (none for an unreadable one: the parser reports it)."""
-    if not path.is_file():
-        return set()
     try:
         content = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError, ValueError):
@@ -280,13 +275,12 @@ class PolymodalCLI(LightningCLI):
             self.trainer.test(model, **{**kwargs, "verbose": False})  # MetricsFile prints the results
             return
         from polymodal.eval.sleep_report import evaluate_and_plot
-        from polymodal.eval.summary import print_summary
 
         if not isinstance(model, TASKS.get("sleep")):
             raise PolymodalError("--conditions applies to a sleep-staging checkpoint")
         model.load_state_dict(torch.load(kwargs["ckpt_path"], map_location="cpu", weights_only=True)["state_dict"])
-        metrics = evaluate_and_plot(model, kwargs["datamodule"], conditions, self.out)
-        print_summary(metrics, f"checkpoint: {kwargs['ckpt_path']}", f"metrics: {MetricsFile.write(self.out, metrics)}")
+        MetricsFile.publish(self.out, evaluate_and_plot(model, kwargs["datamodule"], conditions, self.out),
+                            kwargs["ckpt_path"])
 
 
 def check_compatible(expected: DataInfo, found: DataInfo) -> None:

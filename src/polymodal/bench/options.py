@@ -15,9 +15,10 @@ import typing
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser
+from jsonargparse import ArgumentError, ArgumentParser
 from jsonargparse.typing import register_type
 
+from polymodal.commands import documented_parser
 from polymodal.errors import PolymodalError
 
 T = TypeVar("T")
@@ -54,9 +55,7 @@ register_type(Numbers, lambda v: ",".join(f"{x:g}" for x in v), _numbers)
 
 def options_parser(cls: type, prog: str) -> ArgumentParser:
     """The parser of ``cls``'s fields, with ``--config``; its description is the class docstring's first paragraph."""
-    description = (cls.__doc__ or "").split("\n\n")[0]
-    parser = ArgumentParser(prog=prog, description=description, exit_on_error=False, allow_abbrev=False)
-    parser.add_argument("--config", action=ActionConfigFile, help="a YAML file of these options")
+    parser = documented_parser(cls, prog)
     parser.add_class_arguments(cls, as_group=False)
     return parser
 
