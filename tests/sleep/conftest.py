@@ -1,5 +1,6 @@
 """Shared synthetic nights for the sleep tests (generated once per session)."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,11 @@ def nsrr_cache(nsrr_source, tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("nsrr_cache")
     prepare_cache(nsrr_source, "nsrr", cache, progress=False)
     return cache
+
+
+@pytest.fixture
+def source(nsrr_source, tmp_path) -> Path:
+    """A copy of the NSRR nights that a test may damage."""
+    copy = tmp_path / "src"
+    shutil.copytree(nsrr_source, copy)
+    return copy

@@ -1,7 +1,6 @@
 """Bad recordings are reported by file name and reason; the other nights are prepared; no partial files."""
 
 import datetime
-import shutil
 import xml.etree.ElementTree as ET
 
 import edfio
@@ -13,13 +12,6 @@ from polymodal.data.sleep.cli import sleep_main
 from polymodal.data.sleep.prepare import prepare_cache
 from polymodal.data.sleep.synthetic_psg import write_synthetic_nights
 from polymodal.errors import PolymodalError
-
-
-@pytest.fixture
-def source(nsrr_source, tmp_path):
-    copy = tmp_path / "src"
-    shutil.copytree(nsrr_source, copy)
-    return copy
 
 
 def _rewrite_signals(path, change):

@@ -15,13 +15,6 @@ from polymodal.data.sleep.prepare import prepare_cache
 NIGHTS = ["synth-0000", "synth-0001", "synth-0002", "synth-0003"]
 
 
-@pytest.fixture
-def source(nsrr_source, tmp_path):
-    copy = tmp_path / "src"
-    shutil.copytree(nsrr_source, copy)
-    return copy
-
-
 def _edit_xml(path, change):
     tree = ET.parse(path)
     change(tree.getroot())
