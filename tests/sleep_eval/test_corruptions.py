@@ -10,11 +10,10 @@ from polymodal.data.sleep.corruptions import (
     FlatLine,
     GaussianNoise,
     corruption,
-    flat_epochs,
     parse_condition,
     parse_conditions,
 )
-from polymodal.data.sleep.signal import EEG_BAND
+from polymodal.data.sleep.signal import EEG_BAND, constant_rows
 from polymodal.errors import PolymodalError
 
 
@@ -55,8 +54,8 @@ def test_noise_depends_on_the_generator_only():
 def test_flat_line_is_flat_and_detected_absent():
     flat = FlatLine()(night_signal(), np.ones(6, bool), EEG_BAND, np.random.default_rng(0))
     assert np.ptp(flat) == 0
-    assert flat_epochs(flat).all()
-    assert not flat_epochs(night_signal()).any()
+    assert constant_rows(flat).all()
+    assert not constant_rows(night_signal()).any()
 
 
 def test_blowup_scales_the_amplitude():
@@ -68,7 +67,7 @@ def test_blowup_scales_the_amplitude():
 def test_dropped_segments_zero_whole_blocks():
     signal = night_signal(4 * BLOCK_EPOCHS)
     out = DroppedSegments(0.5)(signal, np.ones(len(signal), bool), EEG_BAND, np.random.default_rng(0))
-    dropped = flat_epochs(out)
+    dropped = constant_rows(out)
     assert dropped.sum() == 2 * BLOCK_EPOCHS
     assert (dropped.reshape(4, BLOCK_EPOCHS).all(axis=1) | ~dropped.reshape(4, BLOCK_EPOCHS).any(axis=1)).all()
     np.testing.assert_array_equal(out[~dropped], signal[~dropped])

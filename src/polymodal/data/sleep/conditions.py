@@ -17,9 +17,9 @@ from torch.utils.data import Dataset
 
 from polymodal.data.contract import Item
 from polymodal.data.sleep.cache import BAND_PREFIX, open_night
-from polymodal.data.sleep.corruptions import Condition, Corruption, flat_epochs
+from polymodal.data.sleep.corruptions import Condition, Corruption
 from polymodal.data.sleep.dataset import SleepSequenceDataset
-from polymodal.data.sleep.signal import PREPARED_BANDS, epoch_spectrograms
+from polymodal.data.sleep.signal import PREPARED_BANDS, constant_rows, epoch_spectrograms
 from polymodal.errors import PolymodalError
 
 
@@ -52,7 +52,7 @@ def corrupted_epochs(base: SleepSequenceDataset, night: int, epochs: slice, moda
     mask = np.array(arrays[f"present_{modality}"][epochs]) & (base.missing[night] != modality)
     band = stored_band(arrays, modality, base.paths[night].name)
     signal = transform(np.array(arrays[key][epochs]), mask, band, rng)
-    mask &= ~flat_epochs(signal)
+    mask &= ~constant_rows(signal)
     x = np.zeros((len(signal), *base.shapes()[modality][1:]), dtype=np.float32)
     x[mask] = base.stats.normalize(modality, epoch_spectrograms(signal[mask].reshape(-1), int(mask.sum())))
     if not np.isfinite(x).all():

@@ -184,11 +184,6 @@ def corruption(name: str) -> Corruption:
     return CORRUPTIONS.get(family)(name, parameter)
 
 
-def flat_epochs(signal: np.ndarray) -> np.ndarray:
-    """``[n]`` bool: epochs whose samples are all equal (the pipeline marks them absent)."""
-    return np.ptp(signal, axis=1) == 0 if signal.size else np.zeros(len(signal), dtype=bool)
-
-
 @dataclass(frozen=True)
 class Condition:
     """An evaluation condition: modalities removed and modalities corrupted."""

@@ -122,8 +122,13 @@ def epoch_spectrograms(x: np.ndarray, n_epochs: int) -> np.ndarray:
 def flat_epochs(x: np.ndarray, rate: float, n_epochs: int) -> np.ndarray:
     """``[n_epochs]`` bool: epochs whose native-rate samples are all equal (a flat or disconnected channel)."""
     samples = int(round(rate * EPOCH_SECONDS))
-    epochs = np.asarray(x[: n_epochs * samples]).reshape(n_epochs, samples)
-    return np.ptp(epochs, axis=1) == 0
+    return constant_rows(np.asarray(x[: n_epochs * samples]).reshape(n_epochs, samples))
+
+
+def constant_rows(epochs: np.ndarray) -> np.ndarray:
+    """``[n]`` bool: rows of an ``[n, samples]`` array whose samples are all equal (the rule that marks an
+    epoch's channel absent, both when nights are prepared and when a condition flattens a channel)."""
+    return np.ptp(epochs, axis=1) == 0 if epochs.size else np.zeros(len(epochs), dtype=bool)
 
 
 def filtered(x: np.ndarray, rate: float, band: tuple[float, float], what: str) -> np.ndarray:
